@@ -1,0 +1,385 @@
+"""Load and validate the district's own definitions (config/) and write them to the `config` schema.
+
+Every error names the file, the line and the field, so a district data engineer can fix
+the definition without reading code.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+GRADES = {"PK": -1, "K": 0, **{str(g): g for g in range(1, 13)}}
+ALL_GRADES = list(range(-1, 13))
+
+
+class ConfigError(Exception):
+    """One or more problems in the district's definitions; each message names file, line and field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _month_day(value: str) -> tuple[int, int]:
+    month, day = (int(part) for part in value.split("-"))
+    date(2001, month, day)  # raises for an impossible day
+    return month, day
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WindowConfig(_Strict):
+    name: str = Field(min_length=1)
+    starts: str
+
+    @field_validator("starts")
+    @classmethod
+    def _valid_month_day(cls, value: str) -> str:
+        try:
+            _month_day(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"'{value}' is not a month-day like \"07-01\"") from None
+        return value
+
+
+class CalendarConfig(_Strict):
+    first_school_year: int = Field(ge=1990, le=2100)
+    last_school_year: int = Field(ge=1990, le=2100)
+    year_starts: str = "07-01"
+    windows: list[WindowConfig] = Field(min_length=1)
+
+    @field_validator("year_starts")
+    @classmethod
+    def _valid_year_start(cls, value: str) -> str:
+        return WindowConfig._valid_month_day(value)
+
+
+class DistrictInfo(_Strict):
+    name: str = Field(min_length=1)
+    state_district_id: str | None = None
+
+
+class MetricsConfig(_Strict):
+    primary: dict[str, str] = Field(default_factory=dict)
+    supporting: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class PrivacyConfig(_Strict):
+    minimum_n: int = Field(default=10, ge=1)
+
+
+class PublicationConfig(_Strict):
+    keep_last: int = Field(default=5, ge=1)
+
+
+class DistrictConfig(_Strict):
+    district: DistrictInfo
+    calendar: CalendarConfig
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    publication: PublicationConfig = Field(default_factory=PublicationConfig)
+    student_groups: list[str] = Field(default_factory=lambda: ["all"])
+
+
+class MeasureRow(_Strict):
+    measure_id: str = Field(pattern=r"^[a-z0-9_]+$")
+    vendor: str = Field(min_length=1)
+    assessment_name: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    score_type: str = Field(min_length=1)
+    scale_min: float
+    scale_max: float
+    is_primary: bool
+    level_basis: Literal["scale_score", "percentile"]
+    descriptor_set: str = Field(min_length=1)
+
+
+class DescriptorRow(_Strict):
+    descriptor_set: str = Field(min_length=1)
+    descriptor: str = Field(min_length=1)
+    rank: int = Field(ge=1)
+    numeric_value: float
+    expectation: Literal["below", "at", "above"]
+    is_proficient: bool
+
+
+class CutScoreRow(_Strict):
+    measure_id: str = Field(min_length=1)
+    grade_level: str
+    window_name: str = Field(min_length=1)
+    level: str = Field(min_length=1)
+    min_score: float
+    max_score: float
+    source: str | None = None
+
+    @field_validator("grade_level")
+    @classmethod
+    def _valid_grade(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value != "*" and value not in GRADES:
+            raise ValueError(f"'{value}' is not a grade (use PK, K, 1-12 or * for every grade)")
+        return value
+
+
+@dataclass
+class DistrictDefinitions:
+    district: DistrictConfig
+    measures: pd.DataFrame
+    descriptor_sets: pd.DataFrame
+    cut_scores: pd.DataFrame
+    assessment_windows: pd.DataFrame
+
+
+def _yaml_line(text: str, loc: tuple) -> int | None:
+    """The line of the YAML node at a pydantic error location (1-based), if it can be found."""
+    node = yaml.compose(text)
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            if match is None:
+                return line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def load_district_yml(path: Path) -> DistrictConfig:
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else "?"
+        raise ConfigError([f"{path.name} line {line}: not valid YAML ({getattr(error, 'problem', error)})"]) from None
+    try:
+        config = DistrictConfig.model_validate(raw or {})
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = item["loc"]
+            line = _yaml_line(text, loc)
+            problems.append(f"{path.name} line {line}, field '{_field_path(loc)}': {item['msg']}")
+        raise ConfigError(problems) from None
+    problems = []
+    cal = config.calendar
+    if cal.last_school_year < cal.first_school_year:
+        problems.append(
+            f"{path.name} line {_yaml_line(text, ('calendar', 'last_school_year'))}, field "
+            f"'calendar.last_school_year': must not be before first_school_year"
+        )
+    names = [w.name for w in cal.windows]
+    if len(set(names)) != len(names):
+        problems.append(
+            f"{path.name} line {_yaml_line(text, ('calendar', 'windows'))}, field 'calendar.windows': "
+            f"window names must be unique"
+        )
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _read_csv_rows(path: Path, model: type[BaseModel], problems: list[str]) -> list[BaseModel]:
+    rows: list[BaseModel] = []
+    if not path.exists():
+        problems.append(f"{path.name}: file not found in the config folder")
+        return rows
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        expected = set(model.model_fields)
+        required = {name for name, f in model.model_fields.items() if f.is_required()}
+        header = set(reader.fieldnames or [])
+        missing = sorted(required - header)
+        unknown = sorted(header - expected)
+        if missing or unknown:
+            if missing:
+                problems.append(f"{path.name} line 1: missing column(s) {', '.join(missing)}")
+            if unknown:
+                problems.append(f"{path.name} line 1: unknown column(s) {', '.join(unknown)}")
+            return rows
+        for line_number, record in enumerate(reader, start=2):
+            values = {k: (v.strip() if isinstance(v, str) else v) for k, v in record.items()}
+            values = {k: v for k, v in values.items() if v not in ("", None) or model.model_fields[k].is_required()}
+            try:
+                rows.append(model.model_validate(values))
+            except ValidationError as error:
+                for item in error.errors():
+                    field_name = _field_path(item["loc"])
+                    value = record.get(field_name, "")
+                    problems.append(f"{path.name} line {line_number}, field '{field_name}': {item['msg']} (got '{value}')")
+    return rows
+
+
+def assessment_windows(calendar: CalendarConfig) -> pd.DataFrame:
+    """Every window of every configured school year, with its first and last day."""
+    start_month, start_day = _month_day(calendar.year_starts)
+    records = []
+    for school_year in range(calendar.first_school_year, calendar.last_school_year + 1):
+        year_start = date(school_year - 1, start_month, start_day)
+        next_year_start = date(school_year, start_month, start_day)
+        starts = []
+        for window in calendar.windows:
+            month, day = _month_day(window.starts)
+            candidate = date(school_year - 1, month, day)
+            if candidate < year_start:
+                candidate = date(school_year, month, day)
+            starts.append((candidate, window.name))
+        starts.sort()
+        for order, (start, name) in enumerate(starts, start=1):
+            end = starts[order][0] - timedelta(days=1) if order < len(starts) else next_year_start - timedelta(days=1)
+            records.append((school_year, name, order, start, end))
+    return pd.DataFrame(records, columns=["school_year", "window_name", "window_order", "start_date", "end_date"])
+
+
+def load_definitions(config_dir: Path) -> DistrictDefinitions:
+    """Read and validate every definition file; raise ConfigError listing all problems found."""
+    config_dir = Path(config_dir)
+    problems: list[str] = []
+    district_path = config_dir / "district.yml"
+    district = None
+    if not district_path.exists():
+        problems.append(f"district.yml: file not found in {config_dir}")
+    else:
+        try:
+            district = load_district_yml(district_path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    measures = _read_csv_rows(config_dir / "measures.csv", MeasureRow, problems)
+    descriptors = _read_csv_rows(config_dir / "descriptor_sets.csv", DescriptorRow, problems)
+    cuts = _read_csv_rows(config_dir / "cut_scores.csv", CutScoreRow, problems)
+    if problems:
+        raise ConfigError(problems)
+
+    measure_by_id = {m.measure_id: m for m in measures}
+    if len(measure_by_id) != len(measures):
+        problems.append("measures.csv: measure_id values must be unique")
+    descriptor_sets: dict[str, set[str]] = {}
+    for d in descriptors:
+        descriptor_sets.setdefault(d.descriptor_set, set()).add(d.descriptor)
+    for line, m in enumerate(measures, start=2):
+        if m.descriptor_set not in descriptor_sets:
+            problems.append(
+                f"measures.csv line {line}, field 'descriptor_set': '{m.descriptor_set}' is not in descriptor_sets.csv"
+            )
+        if m.scale_max < m.scale_min:
+            problems.append(f"measures.csv line {line}, field 'scale_max': must not be below scale_min")
+    window_names = {w.name for w in district.calendar.windows}
+    for line, c in enumerate(cuts, start=2):
+        measure = measure_by_id.get(c.measure_id)
+        if measure is None:
+            problems.append(f"cut_scores.csv line {line}, field 'measure_id': '{c.measure_id}' is not in measures.csv")
+            continue
+        if c.window_name != "*" and c.window_name not in window_names:
+            problems.append(
+                f"cut_scores.csv line {line}, field 'window_name': '{c.window_name}' is not a window in district.yml "
+                f"({', '.join(sorted(window_names))} or *)"
+            )
+        if c.level not in descriptor_sets.get(measure.descriptor_set, set()):
+            problems.append(
+                f"cut_scores.csv line {line}, field 'level': '{c.level}' is not a descriptor of set "
+                f"'{measure.descriptor_set}'"
+            )
+        if c.max_score < c.min_score:
+            problems.append(f"cut_scores.csv line {line}, field 'max_score': must not be below min_score")
+    if problems:
+        raise ConfigError(problems)
+
+    cut_frame = pd.DataFrame([c.model_dump() for c in cuts])
+    cut_frame["line"] = range(2, len(cut_frame) + 2)
+    expanded = _expand_cut_scores(cut_frame, sorted(window_names))
+    overlaps = _overlapping_bands(expanded)
+    if overlaps:
+        raise ConfigError(overlaps)
+    return DistrictDefinitions(
+        district=district,
+        measures=pd.DataFrame([m.model_dump() for m in measures]),
+        descriptor_sets=pd.DataFrame([d.model_dump() for d in descriptors]),
+        cut_scores=expanded.drop(columns=["line"]),
+        assessment_windows=assessment_windows(district.calendar),
+    )
+
+
+def _expand_cut_scores(cuts: pd.DataFrame, window_names: list[str]) -> pd.DataFrame:
+    """Replace '*' grades and windows by one row per grade and per window (a specific row wins)."""
+    frame = cuts.copy()
+    frame["is_specific"] = (frame["grade_level"] != "*").astype(int) + (frame["window_name"] != "*").astype(int)
+    frame["grade_level"] = frame["grade_level"].map(lambda g: ALL_GRADES if g == "*" else [GRADES[g]])
+    frame["window_name"] = frame["window_name"].map(lambda w: window_names if w == "*" else [w])
+    frame = frame.explode("grade_level").explode("window_name")
+    frame["grade_level"] = frame["grade_level"].astype(int)
+    most_specific = frame.groupby(["measure_id", "grade_level", "window_name"])["is_specific"].transform("max")
+    frame = frame[frame["is_specific"] == most_specific].drop(columns=["is_specific"])
+    return frame.sort_values(["measure_id", "grade_level", "window_name", "min_score"]).reset_index(drop=True)
+
+
+def _overlapping_bands(cuts: pd.DataFrame) -> list[str]:
+    ordered = cuts.sort_values(["measure_id", "grade_level", "window_name", "min_score"])
+    previous = ordered.groupby(["measure_id", "grade_level", "window_name"])[["max_score", "line"]].shift(1)
+    clash = ordered[ordered["min_score"] <= previous["max_score"]]
+    return sorted(
+        {
+            f"cut_scores.csv line {int(row.line)}, field 'min_score': band '{row.level}' overlaps the band on line "
+            f"{int(previous.loc[idx, 'line'])} for {row.measure_id}, grade {row.grade_level}, window {row.window_name}"
+            for idx, row in clash.iterrows()
+        }
+    )
+
+
+def write_config_schema(con: duckdb.DuckDBPyConnection, definitions: DistrictDefinitions) -> dict[str, int]:
+    """Replace the `config` schema with the validated definitions; returns rows per table."""
+    d = definitions.district
+    district = pd.DataFrame(
+        [
+            {
+                "district_name": d.district.name,
+                "state_district_id": d.district.state_district_id,
+                "minimum_n": d.privacy.minimum_n,
+                "first_school_year": d.calendar.first_school_year,
+                "last_school_year": d.calendar.last_school_year,
+            }
+        ]
+    )
+    metrics = pd.DataFrame(
+        [(subject, measure, "primary") for subject, measure in d.metrics.primary.items()]
+        + [(subject, m, "supporting") for subject, ms in d.metrics.supporting.items() for m in ms],
+        columns=["subject", "measure_id", "metric_role"],
+    )
+    tables = {
+        "district": district,
+        "metrics": metrics,
+        "measures": definitions.measures,
+        "descriptor_sets": definitions.descriptor_sets,
+        "cut_scores": definitions.cut_scores[
+            ["measure_id", "grade_level", "window_name", "level", "min_score", "max_score", "source"]
+        ],
+        "assessment_windows": definitions.assessment_windows,
+    }
+    con.execute("create schema if not exists config")
+    counts = {}
+    for name, frame in tables.items():
+        con.register("_config_frame", frame)
+        con.execute(f"create or replace table config.{name} as select * from _config_frame")
+        con.unregister("_config_frame")
+        counts[name] = len(frame)
+    con.execute("alter table config.assessment_windows alter start_date type date")
+    con.execute("alter table config.assessment_windows alter end_date type date")
+    return counts

@@ -1,0 +1,111 @@
+"""Dagster assets: a few lines each, calling the stages in orchestration.stages."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
+
+from . import stages
+from .settings import Paths
+
+CONFIG_TABLES = ("district", "metrics", "measures", "descriptor_sets", "cut_scores", "assessment_windows")
+RAW_TABLES = (*RESULT_TABLES, *ROSTER_TABLES, "file_manifest", "rejected_rows")
+MARTS = (
+    "dim_students",
+    "dim_schools",
+    "dim_measures",
+    "dim_assessment_windows",
+    "fct_assessment_results",
+    "agg_school_proficiency",
+    "audit_excluded_results",
+)
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["config", t], group_name="config", kinds={"duckdb"}) for t in CONFIG_TABLES],
+    name="district_definitions",
+    description="Validate config/ (district.yml and the CSVs) and write the `config` schema.",
+)
+def district_definitions(context: dg.AssetExecutionContext):
+    counts = stages.load_config(Paths.from_env())
+    for table in CONFIG_TABLES:
+        yield dg.MaterializeResult(asset_key=["config", table], metadata={"rows": counts[table]})
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["raw", t], group_name="raw", kinds={"duckdb"}) for t in RAW_TABLES],
+    name="landing_files",
+    description="Load every new landing file into the `raw` schema (idempotent by file content).",
+)
+def landing_files(context: dg.AssetExecutionContext):
+    summary = stages.ingest(
+        Paths.from_env(),
+        on_file=lambda f: context.log.info(
+            f"{f.source_file}: {f.status} ({f.rows_loaded} loaded, {f.rows_rejected} rejected)"
+        ),
+    )
+    metadata = {
+        "files_loaded": summary.count("loaded"),
+        "files_rejected": summary.count("rejected"),
+        "files_already_loaded": summary.count("already_loaded"),
+        "rows_read": summary.rows_read,
+        "rows_loaded": summary.rows_loaded,
+        "rows_rejected": summary.rows_rejected,
+    }
+    for table in RAW_TABLES:
+        yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)
+
+
+@dbt_assets(manifest=stages.ensure_dbt_manifest())
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build: staging, intermediate and marts, with every dbt test."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def mart_key(model: str) -> dg.AssetKey:
+    return get_asset_key_for_model([warehouse_models], model)
+
+
+@dg.asset_check(
+    asset=mart_key("agg_school_proficiency"),
+    blocking=True,
+    additional_deps=[mart_key(m) for m in MARTS if m != "agg_school_proficiency"],
+    description="Grains unique, references valid, percentages in range, small cells suppressed, rows accounted for.",
+)
+def publication_gate(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    paths = Paths.from_env()
+    results = stages.gate(paths)
+    paths.runs_dir.mkdir(parents=True, exist_ok=True)
+    (paths.runs_dir / f"checks-{context.run_id}.json").write_text(
+        json.dumps([r.as_dict() for r in results], indent=2, default=str)
+    )
+    failed = [r for r in results if not r.passed and r.blocking]
+    for r in failed:
+        context.log.error(r.message)
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(r.message for r in failed) if failed else f"{len(results)} checks passed",
+        metadata={r.name: ("passed" if r.passed else r.message[:500]) for r in results},
+    )
+
+
+@dg.asset(
+    key=["published", "warehouse"],
+    deps=[mart_key(m) for m in MARTS],
+    group_name="published",
+    kinds={"duckdb", "parquet"},
+    description="district.duckdb (restricted), public.duckdb (aggregates, suppressed) and Parquet, swapped in atomically.",
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    paths = Paths.from_env()
+    checks_file = paths.runs_dir / f"checks-{context.run_id}.json"
+    checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
+    publication = stages.publish_marts(paths, context.run_id, checks)
+    return dg.MaterializeResult(
+        metadata={"path": str(paths.published_dir), **{f"rows.{t}": n for t, n in publication.tables.items()}}
+    )

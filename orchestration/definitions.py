@@ -1,0 +1,19 @@
+"""The one Definitions object: used by `spt run` (in-process) and by `make ui` (dagster dev)."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from . import assets
+from .sensors import landing_sensor, daily_schedule, pipeline_job
+from .settings import DBT_PROJECT_DIR
+
+defs = dg.Definitions(
+    assets=[assets.district_definitions, assets.landing_files, assets.warehouse_models, assets.published_warehouse],
+    asset_checks=[assets.publication_gate],
+    jobs=[pipeline_job],
+    sensors=[landing_sensor],
+    schedules=[daily_schedule],
+    resources={"dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))},
+)

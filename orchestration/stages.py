@@ -1,0 +1,72 @@
+"""The pipeline's stages as plain functions; Dagster assets and the CLI call these."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from ingestion.config_loader import load_definitions, write_config_schema
+from ingestion.load import IngestSummary, ingest_landing
+from quality.checks import CheckResult, run_gate_checks
+from quality.publish import Publication, publish
+
+from .settings import DBT_PROJECT_DIR, Paths
+
+
+def load_config(paths: Paths) -> dict[str, int]:
+    definitions = load_definitions(paths.config_dir)
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(paths.build_db)) as con:
+        return write_config_schema(con, definitions)
+
+
+def ingest(paths: Paths, on_file=None) -> IngestSummary:
+    if not paths.landing_dir.is_dir():
+        raise FileNotFoundError(f"landing folder {paths.landing_dir} does not exist")
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(paths.build_db)) as con:
+        return ingest_landing(con, paths.landing_dir, on_file=on_file)
+
+
+def minimum_n(paths: Paths) -> int:
+    return load_definitions(paths.config_dir).district.privacy.minimum_n
+
+
+def gate(paths: Paths) -> list[CheckResult]:
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        return run_gate_checks(con, minimum_n(paths))
+
+
+def publish_marts(paths: Paths, run_id: str, checks: list[dict]) -> Publication:
+    keep_last = load_definitions(paths.config_dir).district.publication.keep_last
+    return publish(paths.build_db, paths.published_dir, run_id, keep_last, checks)
+
+
+def ensure_dbt_manifest() -> Path:
+    """dbt's manifest, parsed again when any model, macro or project file is newer than it."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"} and "target" not in p.parts]
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run(
+            [str(dbt), "parse", "--profiles-dir", ".", "--quiet"],
+            cwd=DBT_PROJECT_DIR,
+            check=True,
+        )
+    return manifest
+
+
+def write_run_record(paths: Paths, record: dict) -> Path:
+    """The last run's outcome, read by `spt status` without opening the warehouse."""
+    paths.runs_dir.mkdir(parents=True, exist_ok=True)
+    record = {**record, "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = paths.runs_dir / f"{record['run_id']}.json"
+    path.write_text(json.dumps(record, indent=2, default=str))
+    (paths.runs_dir / "last_run.json").write_text(json.dumps(record, indent=2, default=str))
+    return path

@@ -1,0 +1,151 @@
+"""Checks that gate publication: each returns a CheckResult; the blocking ones stop a publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+
+@dataclass
+class CheckResult:
+    name: str
+    table: str
+    passed: bool
+    blocking: bool
+    message: str
+    failing_rows: int = 0
+    sample: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "table": self.table,
+            "passed": self.passed,
+            "blocking": self.blocking,
+            "message": self.message,
+            "failing_rows": self.failing_rows,
+        }
+
+
+def _sql_check(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: str,
+    failing_sql: str,
+    what: str,
+    blocking: bool = True,
+) -> CheckResult:
+    """A check that passes when `failing_sql` returns no rows; a few failing rows are kept as a sample."""
+    relation = con.sql(failing_sql)
+    columns = relation.columns
+    count = con.sql(f"select count(*) from ({failing_sql})").fetchone()[0]
+    sample = [dict(zip(columns, row)) for row in con.sql(f"select * from ({failing_sql}) limit 5").fetchall()]
+    if count == 0:
+        return CheckResult(name, table, True, blocking, f"{table}: {what}: ok")
+    return CheckResult(
+        name, table, False, blocking, f"{table}: {what}: {count} row(s) fail, e.g. {sample[:2]}", count, sample
+    )
+
+
+GRAINS = {
+    "fct_assessment_results": ("student_key", "measure_id", "assessment_date"),
+    "agg_school_proficiency": ("school_id", "school_year", "window_name", "grade_level", "measure_id", "student_group"),
+    "dim_students": ("student_key",),
+    "dim_schools": ("school_id",),
+    "dim_measures": ("measure_id",),
+    "dim_assessment_windows": ("school_year", "window_name"),
+}
+
+
+def grain_is_unique(con, table: str, schema: str = "marts") -> CheckResult:
+    keys = ", ".join(GRAINS[table])
+    return _sql_check(
+        con,
+        f"{table}_grain_unique",
+        table,
+        f"select {keys}, count(*) as n from {schema}.{table} group by all having count(*) > 1",
+        f"one row per {keys}",
+    )
+
+
+def table_not_empty(con, table: str, schema: str = "marts") -> CheckResult:
+    count = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+    passed = count > 0
+    return CheckResult(
+        f"{table}_not_empty", table, passed, True,
+        f"{table}: {count} rows" if passed else f"{table}: is empty; nothing to publish", 0 if passed else 1,
+    )
+
+
+def percentages_in_range(con, schema: str = "marts") -> CheckResult:
+    pct = ["pct_proficient", "pct_below_expectation", "pct_at_expectation", "pct_above_expectation"]
+    condition = " or ".join(f"{c} < 0 or {c} > 100" for c in pct)
+    return _sql_check(
+        con, "agg_school_proficiency_percentages_in_range", "agg_school_proficiency",
+        f"select school_id, school_year, window_name, grade_level, measure_id, student_group, {', '.join(pct)} "
+        f"from {schema}.agg_school_proficiency where {condition}",
+        "percentages between 0 and 100",
+    )
+
+
+def small_cells_suppressed(con, minimum_n: int, schema: str = "marts") -> CheckResult:
+    return _sql_check(
+        con, "agg_school_proficiency_small_cells_suppressed", "agg_school_proficiency",
+        f"""select school_id, school_year, window_name, grade_level, measure_id, student_group, n_tested
+            from {schema}.agg_school_proficiency
+            where (is_suppressed and (n_tested is not null or n_proficient is not null or pct_proficient is not null
+                                      or mean_scale_score is not null or n_students is not null))
+               or (not is_suppressed and (n_tested is null or n_tested < {int(minimum_n)}))""",
+        f"cells with fewer than {minimum_n} tested students are suppressed",
+    )
+
+
+def results_reference_dimensions(con, schema: str = "marts") -> CheckResult:
+    return _sql_check(
+        con, "fct_assessment_results_references_dimensions", "fct_assessment_results",
+        f"""select f.student_key, f.measure_id, f.assessment_date, f.school_id,
+                   s.student_key is null as unknown_student, m.measure_id is null as unknown_measure,
+                   sc.school_id is null as unknown_school
+            from {schema}.fct_assessment_results f
+            left join {schema}.dim_students s using (student_key)
+            left join {schema}.dim_measures m using (measure_id)
+            left join {schema}.dim_schools sc on sc.school_id = f.school_id
+            where s.student_key is null or m.measure_id is null or sc.school_id is null""",
+        "every result references a known student, measure and school",
+    )
+
+
+def proficiency_consistent_with_levels(con, schema: str = "marts") -> CheckResult:
+    return _sql_check(
+        con, "agg_school_proficiency_counts_consistent", "agg_school_proficiency",
+        f"""select school_id, school_year, window_name, grade_level, measure_id, student_group, n_tested, n_proficient
+            from {schema}.agg_school_proficiency
+            where not is_suppressed and (n_proficient > n_tested
+                or abs(pct_below_expectation + pct_at_expectation + pct_above_expectation - 100) > 0.2)""",
+        "proficient never exceeds tested and below/at/above add to 100%",
+    )
+
+
+def files_accounted_for(con) -> CheckResult:
+    return _sql_check(
+        con, "raw_rows_accounted_for", "raw.file_manifest",
+        "select source_file, rows_read, rows_loaded, rows_rejected from raw.file_manifest "
+        "where rows_read is distinct from rows_loaded + rows_rejected",
+        "rows read = rows loaded + rows rejected for every file",
+    )
+
+
+def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[CheckResult]:
+    """Every check that guards the marts before they are published."""
+    results = [files_accounted_for(con)]
+    for table in GRAINS:
+        results.append(table_not_empty(con, table))
+        results.append(grain_is_unique(con, table))
+    results += [
+        results_reference_dimensions(con),
+        percentages_in_range(con),
+        small_cells_suppressed(con, minimum_n),
+        proficiency_consistent_with_levels(con),
+    ]
+    return results
