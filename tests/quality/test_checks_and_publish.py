@@ -1,0 +1,115 @@
+"""The gate's checks on small hand-made marts, and the atomic publication."""
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from quality.checks import grain_is_unique, run_gate_checks, small_cells_suppressed
+from quality.publish import PublicationError, publish, read_manifest
+
+
+def make_build(path: Path, *, duplicate_result: bool = False, unsuppressed_small_cell: bool = False) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create schema raw; create schema marts")
+    con.execute(
+        "create table raw.file_manifest as select 'a.csv' as source_file, 3 as rows_read, 3 as rows_loaded, "
+        "0 as rows_rejected"
+    )
+    con.execute(
+        "create table marts.dim_students as select * from (values ('s1', '1001', 'Ada', 'Lovelace'), "
+        "('s2', '1002', 'Alan', 'Turing')) t(student_key, local_student_id, first_name, last_name)"
+    )
+    con.execute("create table marts.dim_schools as select 'sch1' as school_id, 'North' as school_name, 'K-5' as grade_span")
+    con.execute("create table marts.dim_measures as select 'map_math' as measure_id, 'math' as subject")
+    con.execute(
+        "create table marts.dim_assessment_windows as select 2026 as school_year, 'Fall' as window_name, "
+        "date '2025-07-01' as start_date, date '2025-11-30' as end_date"
+    )
+    rows = "('s1', 'map_math', date '2025-09-10', 'sch1', 201.0), ('s2', 'map_math', date '2025-09-10', 'sch1', 188.0)"
+    if duplicate_result:
+        rows += ", ('s1', 'map_math', date '2025-09-10', 'sch1', 205.0)"
+    con.execute(
+        f"create table marts.fct_assessment_results as select * from (values {rows}) "
+        "t(student_key, measure_id, assessment_date, school_id, scale_score)"
+    )
+    n_tested, suppressed = ("2", "false") if unsuppressed_small_cell else ("null", "true")
+    con.execute(
+        f"""create table marts.agg_school_proficiency as select 'sch1' as school_id, 2026 as school_year,
+            'Fall' as window_name, 3 as grade_level, 'map_math' as measure_id, 'all' as student_group,
+            {n_tested}::bigint as n_students, {n_tested}::bigint as n_tested, null::bigint as n_proficient,
+            null::double as pct_proficient, null::double as pct_below_expectation,
+            null::double as pct_at_expectation, null::double as pct_above_expectation,
+            null::double as mean_scale_score, {suppressed} as is_suppressed"""
+    )
+    con.execute("create table marts.audit_excluded_results as select 'a.csv' as source_file, 1 as source_row")
+    con.close()
+    return path
+
+
+def test_clean_marts_pass_every_check(tmp_path: Path):
+    con = duckdb.connect(str(make_build(tmp_path / "build.duckdb")), read_only=True)
+    failed = [r.message for r in run_gate_checks(con, minimum_n=10) if not r.passed]
+    assert failed == []
+
+
+def test_duplicate_result_breaks_the_grain(tmp_path: Path):
+    con = duckdb.connect(str(make_build(tmp_path / "build.duckdb", duplicate_result=True)), read_only=True)
+    result = grain_is_unique(con, "fct_assessment_results")
+    assert not result.passed and result.blocking
+    assert result.failing_rows == 1
+    assert result.sample[0]["student_key"] == "s1" and result.sample[0]["n"] == 2
+
+
+def test_small_cell_shown_with_two_students_fails_suppression(tmp_path: Path):
+    con = duckdb.connect(str(make_build(tmp_path / "build.duckdb", unsuppressed_small_cell=True)), read_only=True)
+    result = small_cells_suppressed(con, minimum_n=10)
+    assert not result.passed
+    assert result.sample[0]["n_tested"] == 2
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "history" not in p.parts and not p.name.startswith(".")
+    }
+
+
+def test_publish_writes_restricted_public_and_parquet(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb")
+    published = tmp_path / "published"
+    publication = publish(build, published, "run-1")
+    assert publication.tables["dim_students"] == 2
+    con = duckdb.connect(str(published / "public.duckdb"), read_only=True)
+    public_tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert "dim_students" not in public_tables and "fct_assessment_results" not in public_tables
+    assert "agg_school_proficiency" in public_tables
+    district = duckdb.connect(str(published / "district.duckdb"), read_only=True)
+    assert district.execute("select count(*) from fct_assessment_results").fetchone()[0] == 2
+    assert duckdb.sql(f"select count(*) from '{published / 'parquet' / 'dim_students.parquet'}'").fetchone()[0] == 2
+    assert read_manifest(published)["run_id"] == "run-1"
+
+
+def test_identifying_column_in_a_public_table_stops_publication(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb")
+    published = tmp_path / "published"
+    publish(build, published, "run-1")
+    before = digest(published)
+    con = duckdb.connect(str(build))
+    con.execute("alter table marts.agg_school_proficiency add column student_key varchar")
+    con.close()
+    with pytest.raises(PublicationError, match="agg_school_proficiency.student_key"):
+        publish(build, published, "run-2")
+    assert digest(published) == before
+
+
+def test_previous_publications_are_kept_up_to_the_limit(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb")
+    published = tmp_path / "published"
+    for run in ("run-1", "run-2", "run-3", "run-4"):
+        publish(build, published, run, keep_last=2)
+    assert sorted(p.name for p in (published / "history").iterdir()) == ["run-2", "run-3"]
+    assert (published / "history" / "run-3" / "district.duckdb").exists()
+    assert read_manifest(published)["run_id"] == "run-4"
