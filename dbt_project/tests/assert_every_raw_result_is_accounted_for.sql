@@ -5,24 +5,24 @@ with
 
 raw_results as (
 
-    select source_file, source_row, measure_id
+    select source_file, source_row, coalesce(measure_id, '') as measure_id
     from {{ source('raw', 'nwea_map_results') }}
 
     union all
 
-    select source_file, source_row, measure_id
+    select source_file, source_row, coalesce(measure_id, '') as measure_id
     from {{ source('raw', 'mclass_dibels8_results') }}
 
 ),
 
 published as (
 
-    select source_file, source_row, measure_id, 'fct' as destination
+    select source_file, source_row, coalesce(measure_id, '') as measure_id, 'fct' as destination
     from {{ ref('fct_assessment_results') }}
 
     union all
 
-    select source_file, source_row, measure_id, 'audit' as destination
+    select source_file, source_row, coalesce(measure_id, '') as measure_id, 'audit' as destination
     from {{ ref('audit_excluded_results') }}
 
 ),
