@@ -20,7 +20,7 @@ Column = pa.Array | str
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _NEEDS_QUOTES = '[",\r\n]'
-_CHUNK_ROWS = 100_000
+_CHUNK_ROWS = 20000
 _TWO_DIGITS = pa.array([f"{i:02d}" for i in range(100)], pa.string())
 
 
