@@ -208,7 +208,11 @@ def _open_sources(dashboards_dir: Path, public_db: Path | str) -> tuple[duckdb.D
         raise FileNotFoundError(f"no published file at {public_db}")
     con = duckdb.connect()
     path_literal = str(public_db).replace("'", "''")
-    con.execute(f"attach '{path_literal}' as published (read_only)")
+    try:
+        con.execute(f"attach '{path_literal}' as published (read_only)")
+    except duckdb.Error:
+        con.close()
+        raise
     # source queries run with the published file as the default database, as in Evidence
     con.execute("use published")
     results: list[BlockResult] = []
@@ -248,10 +252,9 @@ def _check_page(
             blocks[name] = sql
     defaults = input_defaults(text)
     used = component_columns(text)
-    for component_data in sorted(set(used) - set(blocks)):
-        results.append(
-            BlockResult(page, component_data, (), 0, (f"a component uses data={{{component_data}}}, which is not a query on this page",))
-        )
+    for unknown in sorted(set(used) - set(blocks)):
+        message = f"a component uses data={{{unknown}}}, which is not a query on this page"
+        results.append(BlockResult(page, unknown, (), 0, (message,)))
     for name in blocks:
         try:
             sql = compile_block(name, blocks, defaults)
@@ -272,7 +275,10 @@ def _check_page(
         errors = [] if columns else ["returns no column"]
         for component, column in used.get(name, []):
             if column not in columns:
-                errors.append(f"<{component}> uses column {column!r}, which the query does not return (it returns {', '.join(columns)})")
+                errors.append(
+                    f"<{component}> uses column {column!r}, which the query does not return"
+                    f" (it returns {', '.join(columns)})"
+                )
         results.append(BlockResult(page, name, columns, row_count, tuple(dict.fromkeys(errors))))
     return results
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -87,18 +88,25 @@ def generate_district(
 
     rows_by_measure: dict[str, int] = {}
     retests = 0
-    with pacsv.CSVWriter(truth_dir / "results.csv", TRUTH_RESULT_SCHEMA, write_options=_TRUTH_WRITE) as writer:
+    # The truth rows are written on a second thread while the next vendor file is built.
+    with (
+        pacsv.CSVWriter(truth_dir / "results.csv", TRUTH_RESULT_SCHEMA, write_options=_TRUTH_WRITE) as writer,
+        ThreadPoolExecutor(max_workers=1) as background,
+    ):
+        written = []
         for plan in plans:
             for path, truth in (
                 nwea_map.write_year(district, plan, landing, rng),
                 dibels8.write_year(district, plan, anchors, landing, rng),
             ):
-                writer.write_table(truth)
+                written.append(background.submit(writer.write_table, truth))
                 file_rows[path] = int(pc.max(truth["source_row"]).as_py() - 1) if truth.num_rows else 0
                 counts = pc.value_counts(truth["measure_id"]).to_pylist()
                 for item in counts:
                     rows_by_measure[item["values"]] = rows_by_measure.get(item["values"], 0) + item["counts"]
                 retests += int(pc.sum(truth["is_retest"]).as_py() or 0)
+        for done in written:
+            done.result()
 
     summary = {
         "district_name": config.name,

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('raw', 'oneroster_orgs') }}
+    {{ latest_delivery() }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('raw', 'oneroster_users') }}
+    {{ latest_delivery() }}
 
 ),
 
