@@ -1,7 +1,5 @@
 """Dagster assets: a few lines each, calling the stages in orchestration.stages."""
 
-from __future__ import annotations
-
 import json
 
 import dagster as dg
@@ -80,7 +78,7 @@ def publication_gate(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckRes
     paths = Paths.from_env()
     results = stages.gate(paths)
     paths.runs_dir.mkdir(parents=True, exist_ok=True)
-    (paths.runs_dir / f"checks-{context.run_id}.json").write_text(
+    (paths.runs_dir / f"checks-{context.run.run_id}.json").write_text(
         json.dumps([r.as_dict() for r in results], indent=2, default=str)
     )
     failed = [r for r in results if not r.passed and r.blocking]

@@ -8,6 +8,7 @@ import os
 import sys
 import time
 import uuid
+from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,8 +37,9 @@ class _ProgressHandler(logging.Handler):
     """Prints one line when a pipeline step starts, succeeds or fails."""
 
     def __init__(self):
-        super().__init__(level=logging.INFO)
+        super().__init__(level=logging.DEBUG)
         self.started: dict[str, float] = {}
+        self.checks_passed = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
@@ -53,13 +55,17 @@ class _ProgressHandler(logging.Handler):
             console.print(f"[cyan]▶[/] {step}")
         elif kind == "STEP_SUCCESS":
             seconds = time.monotonic() - self.started.get(step, time.monotonic())
-            console.print(f"[green]✔[/] {step} [dim]({seconds:.1f} s)[/]")
+            checks = f", {self.checks_passed} checks passed" if self.checks_passed else ""
+            console.print(f"[green]✔[/] {step} [dim]({seconds:.1f} s{checks})[/]")
+            self.checks_passed = 0
         elif kind == "STEP_FAILURE":
             console.print(f"[red]✘[/] {step} failed")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
-            mark = "[green]✔[/]" if evaluation.passed else "[red]✘[/]"
-            console.print(f"{mark} check {evaluation.check_name}")
+            if evaluation.passed:
+                self.checks_passed += 1
+            else:
+                console.print(f"[red]✘[/] check {evaluation.check_name} failed")
 
 
 def run_pipeline(paths: Paths) -> dict:
@@ -82,14 +88,17 @@ def run_pipeline(paths: Paths) -> dict:
 
     @logger
     def progress(_init_context):
-        log = logging.Logger("spt.progress", level=logging.INFO)
+        log = logging.Logger("spt.progress", level=logging.DEBUG)
         log.addHandler(handler)
         return log
 
     job = defs.resolve_job_def("spt_pipeline").with_logger_defs({"progress": progress})
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     started = time.monotonic()
-    with DagsterInstance.ephemeral() as instance:
+    paths.runs_dir.mkdir(parents=True, exist_ok=True)
+    log_path = paths.runs_dir / f"{run_id}.log"
+    # dbt's own output goes to the run's log file; the terminal shows one line per step.
+    with DagsterInstance.ephemeral() as instance, open(log_path, "w") as log_file, redirect_stdout(log_file):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -117,6 +126,7 @@ def run_pipeline(paths: Paths) -> dict:
         "landing_dir": str(paths.landing_dir),
         "warehouse_dir": str(paths.warehouse_dir),
         "failures": failures,
+        "log": str(log_path),
         "checks": checks,
         "manifest": _ingest_summary(paths),
     }
@@ -164,7 +174,11 @@ def _report_run(record: dict, paths: Paths) -> None:
             "publication blocked, the previous publication is unchanged. Failed check(s):\n  "
             + "\n  ".join(c["message"] for c in failed)
         )
-    _fail("the run failed, nothing was published: " + ("; ".join(record["failures"]) or "see the log above"))
+    _fail(
+        "the run failed, the previous publication is unchanged: "
+        + ("; ".join(record["failures"]) or "see the log above")
+        + f" (full log: {record['log']})"
+    )
 
 
 @click.group()
@@ -257,12 +271,15 @@ def status(warehouse: str) -> None:
     for failure in record.get("failures", []):
         report.print(f"  [red]failure[/] {failure}")
     checks = Table(title="Checks of the last run")
-    for column in ("check", "blocking", "result", "detail"):
+    for column in ("check", "blocking", "result"):
         checks.add_column(column)
     for c in record.get("checks", []):
         checks.add_row(c["name"], "yes" if c["blocking"] else "no",
-                       "[green]passed[/]" if c["passed"] else "[red]failed[/]", c["message"][:120])
+                       "[green]passed[/]" if c["passed"] else "[red]failed[/]")
     report.print(checks)
+    for c in record.get("checks", []):
+        if not c["passed"]:
+            report.print(f"  [red]failed[/] {c['message']}")
     manifest = read_manifest(paths.published_dir)
     if manifest is None:
         report.print("[yellow]Nothing is published yet.[/]")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -15,5 +18,11 @@ defs = dg.Definitions(
     jobs=[pipeline_job],
     sensors=[landing_sensor],
     schedules=[daily_schedule],
-    resources={"dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))},
+    resources={
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        )
+    },
 )

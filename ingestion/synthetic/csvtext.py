@@ -53,6 +53,8 @@ def halves(values: np.ndarray) -> pa.Array:
 def dates(days: np.ndarray, pattern: str) -> pa.Array:
     """datetime64[D] values formatted with a strftime pattern (formatted once per distinct day)."""
     ordinal = np.asarray(days, dtype="datetime64[D]").astype(np.int64)
+    if len(ordinal) == 0:
+        return pa.array([], pa.string())
     first, last = int(ordinal.min()), int(ordinal.max())
     epoch = dt.date(1970, 1, 1)
     table = [(epoch + dt.timedelta(days=d)).strftime(pattern) for d in range(first, last + 1)]

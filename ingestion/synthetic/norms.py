@@ -82,7 +82,7 @@ def map_typical_growth(subject: str) -> dict[str, np.ndarray]:
 
 DIBELS_LEVELS = ("Well Below Benchmark", "Below Benchmark", "At Benchmark", "Above Benchmark")
 # National shares of Well Below, Below, At, Above the anchors are set to.
-DIBELS_LEVEL_SHARES = (0.25, 0.18, 0.35, 0.22)
+DIBELS_LEVEL_SHARES = (0.23, 0.18, 0.36, 0.23)
 
 # Measures given at each form grade (composite first).
 DIBELS_MEASURES_BY_GRADE = {
