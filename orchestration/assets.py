@@ -61,7 +61,10 @@ def landing_files(context: dg.AssetExecutionContext):
 @dbt_assets(manifest=stages.ensure_dbt_manifest())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """dbt build: staging, intermediate and marts, with every dbt test."""
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        raise dg.Failure(description=stages.dbt_failures(invocation.get_artifact("run_results.json")))
 
 
 def mart_key(model: str) -> dg.AssetKey:

@@ -114,8 +114,13 @@ def run_pipeline(paths: Paths) -> dict:
     )
     failures = []
     for event in result.get_step_failure_events():
-        error = event.event_specific_data.error
-        message = error.message.strip().splitlines()[0] if error else "failed"
+        data = event.event_specific_data
+        if data.user_failure_data and data.user_failure_data.description:
+            message = data.user_failure_data.description
+        elif data.error:
+            message = _root_cause(data.error)
+        else:
+            message = "failed"
         failures.append(f"{event.step_key}: {message}")
     failed_checks = [c for c in checks if not c["passed"] and c["blocking"]]
     status = "published" if published and not failures else "blocked" if failed_checks else "failed"
@@ -134,6 +139,12 @@ def run_pipeline(paths: Paths) -> dict:
 
     write_run_record(paths, record)
     return record
+
+
+def _root_cause(error) -> str:
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]
 
 
 def _ingest_summary(paths: Paths) -> dict:

@@ -62,6 +62,19 @@ def ensure_dbt_manifest() -> Path:
     return manifest
 
 
+def dbt_failures(run_results: dict) -> str:
+    """One line naming each failed dbt model or test and how many rows failed."""
+    failed = [
+        f"{r['unique_id'].split('.')[-1] if r['unique_id'].startswith('model.') else r['unique_id'].split('.')[2]}"
+        f" {r['status']}"
+        + (f" on {r['failures']} row(s)" if r.get("failures") else "")
+        + (f": {r['message'].splitlines()[0][:200]}" if r["status"] == "error" and r.get("message") else "")
+        for r in run_results.get("results", [])
+        if r["status"] in ("fail", "error")
+    ]
+    return "dbt build failed: " + ("; ".join(failed) if failed else "see the run log")
+
+
 def write_run_record(paths: Paths, record: dict) -> Path:
     """The last run's outcome, read by `spt status` without opening the warehouse."""
     paths.runs_dir.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         config_dir=args.config_dir,
     )
     elapsed = time.perf_counter() - started
-    print(json.dumps({"data_rows_by_file": summary["data_rows_by_file"], "seconds": round(elapsed, 1)}, indent=2))
+    print(json.dumps({"rows_per_file": summary["rows_per_file"], "seconds": round(elapsed, 1)}, indent=2))
 
 
 if __name__ == "__main__":

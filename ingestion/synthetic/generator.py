@@ -123,7 +123,7 @@ def generate_district(
         "untested_student_windows": int(sum(int((~t).sum()) for p in plans for t in p.tested)),
         "students_working_below_grade": int((student_table.grades_below > 0).sum()),
         "map_same_day_retests": retests,
-        "data_rows_by_file": dict(sorted(file_rows.items())),
+        "rows_per_file": dict(sorted(file_rows.items())),
         "truth_rows_by_measure": dict(sorted(rows_by_measure.items())),
         "truth_rows": {
             "students": truth_students.num_rows,

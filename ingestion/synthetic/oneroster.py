@@ -101,7 +101,7 @@ def write_oneroster(
     )
     counts["oneroster/orgs.csv"] = n_orgs
 
-    # academicSessions: one schoolYear session per year
+    # academicSessions: one schoolYear row per year
     school_years = [y.school_year for y in years]
     _write(
         landing,

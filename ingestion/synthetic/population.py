@@ -46,8 +46,8 @@ DISABILITY_RATE = {"female": 0.11, "male": 0.17}
 
 # Latent achievement (national z-score) shifts by group, per subject.
 ABILITY_SHIFTS = {
-    "reading": {"intercept": 0.17, "econ": -0.35, "el": -0.45, "disability": -0.65, "female": 0.08},
-    "math": {"intercept": 0.17, "econ": -0.35, "el": -0.30, "disability": -0.60, "female": -0.03},
+    "reading": {"intercept": 0.15, "econ": -0.30, "el": -0.45, "disability": -0.65, "female": 0.08},
+    "math": {"intercept": 0.15, "econ": -0.30, "el": -0.30, "disability": -0.60, "female": -0.03},
 }
 ABILITY_NOISE_SD = 0.93
 ABILITY_CORRELATION = 0.7

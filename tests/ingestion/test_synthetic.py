@@ -154,15 +154,18 @@ def test_test_dates_are_school_days_in_the_configured_windows(district):
     dates = pd.to_datetime(results["assessment_date"])
     assert (dates.dt.dayofweek < 5).all()
     month = dates.dt.month
+    # Testing months: Fall in September-October, Winter in January, Spring in May.
+    assert set(month) == {1, 5, 9, 10}
+    # config/district.yml: Fall from 07-01, Winter from 12-01, Spring from 03-01.
     window = np.select([month.isin([7, 8, 9, 10, 11]), month.isin([12, 1, 2])], ["Fall", "Winter"], "Spring")
     assert (window == results["window_name"]).all()
     spring_year = np.where(month >= 7, dates.dt.year + 1, dates.dt.year)
     assert (spring_year == results["school_year"]).all()
 
 
-def test_oneroster_sessions_users_and_demographics(district):
-    sessions = read_landing(district, "oneroster/academicSessions.csv")
-    assert sessions[["sourcedId", "type", "schoolYear", "startDate", "endDate"]].values.tolist() == [
+def test_oneroster_school_years_users_and_demographics(district):
+    school_years = read_landing(district, "oneroster/academicSessions.csv")
+    assert school_years[["sourcedId", "type", "schoolYear", "startDate", "endDate"]].values.tolist() == [
         [f"ay-{y}", "schoolYear", str(y), f"{y - 1}-07-01", f"{y}-06-30"] for y in YEARS
     ]
     users = read_landing(district, "oneroster/users.csv")
@@ -373,4 +376,4 @@ def test_every_truth_row_points_at_a_line_with_its_student_and_score(district):
 def test_command_line_writes_a_district(tmp_path, capsys):
     cli_main(["--students", "90", "--schools", "2", "--years", "1", "--seed", "5", "--out", str(tmp_path)])
     assert (tmp_path / "landing" / "nwea_map" / "ComboStudentAssessment_2025-2026.csv").exists()
-    assert '"data_rows_by_file"' in capsys.readouterr().out
+    assert '"rows_per_file"' in capsys.readouterr().out

@@ -1,0 +1,218 @@
+"""The whole pipeline through the `spt` command line, checked against the generated export files.
+
+Expected figures are computed here straight from the vendor files with pandas, with rules a
+person can check by hand: MAP Growth is proficient from the 41st national percentile (NWEA's
+"Avg" quintile and above); the DIBELS 8 kindergarten composite is proficient from the
+University of Oregon "At Benchmark" goal (306 at BOY, 371 at MOY, 420 at EOY).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import PipelineRun, run_pipeline
+
+pytestmark = pytest.mark.e2e
+
+MINIMUM_N = 10
+
+
+def school_year_and_window(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The demo calendar: the year starts 1 July; Fall from July, Winter from December, Spring from March."""
+    school_year = dates.dt.year + (dates.dt.month >= 7).astype(int)
+    window = pd.Series("Spring", index=dates.index)
+    window[dates.dt.month.isin([7, 8, 9, 10, 11])] = "Fall"
+    window[dates.dt.month.isin([12, 1, 2])] = "Winter"
+    return school_year, window
+
+
+def grade_number(values: pd.Series) -> pd.Series:
+    return values.replace({"K": "0", "KG": "0"}).astype(int)
+
+
+def read_map_exports(landing: Path) -> pd.DataFrame:
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((landing / "nwea_map").glob("*.csv"))]
+    tests = pd.concat(frames, ignore_index=True)
+    tests["date"] = pd.to_datetime(tests["TestStartDate"], format="%m/%d/%Y")
+    tests["school_year"], tests["window_name"] = school_year_and_window(tests["date"])
+    tests["measure_id"] = tests["Subject"].map({"Reading": "map_reading", "Mathematics": "map_math"})
+    tests["grade_level"] = grade_number(tests["Grade"])
+    tests["rit"] = tests["TestRITScore"].astype(float)
+    tests["proficient"] = tests["TestPercentile"].astype(int) >= 41
+    # A same-day retest counts once: the later start time wins; then the student's last test in the window.
+    tests = tests.sort_values(["StudentID", "measure_id", "date", "TestStartTime"])
+    return tests.groupby(["StudentID", "measure_id", "school_year", "window_name"]).tail(1)
+
+
+def expected_cells(tests: pd.DataFrame, school_column: str) -> pd.DataFrame:
+    cells = tests.groupby([school_column, "school_year", "window_name", "grade_level", "measure_id"]).agg(
+        n_tested=("proficient", "size"), n_proficient=("proficient", "sum"), mean=("score", "mean")
+    )
+    # Unrounded: the published figures are rounded to one decimal, so they may differ by up to 0.05.
+    cells["pct_proficient"] = 100 * cells["n_proficient"] / cells["n_tested"]
+    cells.index = cells.index.set_names(["school_id", "school_year", "window_name", "grade_level", "measure_id"])
+    return cells.reset_index()
+
+
+def published_cells(published: Path, measure_id: str) -> pd.DataFrame:
+    with duckdb.connect(str(published / "public.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select school_id, school_year, window_name, grade_level, measure_id, n_tested, n_proficient, "
+            "pct_proficient, mean_scale_score, is_suppressed from agg_school_proficiency "
+            "where student_group = 'all' and measure_id = ?",
+            [measure_id],
+        ).df()
+
+
+def compare(expected: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    keys = ["school_id", "school_year", "window_name", "grade_level", "measure_id"]
+    merged = expected.merge(published, on=keys, how="outer", suffixes=("_expected", ""), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"][keys + ["_merge"]].head()
+    return merged
+
+
+@pytest.mark.parametrize("measure_id", ["map_reading", "map_math"])
+def test_map_proficiency_matches_the_export_files(pipeline_run: PipelineRun, measure_id: str):
+    tests = read_map_exports(pipeline_run.landing_dir)
+    tests = tests[tests["measure_id"] == measure_id].assign(score=lambda t: t["rit"])
+    merged = compare(expected_cells(tests, "School_StateID"), published_cells(pipeline_run.published_dir, measure_id))
+    shown = merged[~merged["is_suppressed"]]
+    hidden = merged[merged["is_suppressed"]]
+    assert len(shown) > 20, "the small district should publish most school-grade cells"
+    assert (shown["n_tested_expected"] >= MINIMUM_N).all()
+    assert (hidden["n_tested_expected"] < MINIMUM_N).all()
+    assert (shown["n_tested"] == shown["n_tested_expected"]).all()
+    assert (shown["n_proficient"] == shown["n_proficient_expected"]).all()
+    assert (shown["pct_proficient"] - shown["pct_proficient_expected"]).abs().max() <= 0.0501
+    assert (shown["mean_scale_score"] - shown["mean"]).abs().max() <= 0.0501
+    assert hidden[["n_tested", "n_proficient", "pct_proficient", "mean_scale_score"]].isna().all().all()
+
+
+def test_dibels_kindergarten_composite_matches_the_export_files(pipeline_run: PipelineRun):
+    frames = [
+        pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for p in sorted((pipeline_run.landing_dir / "mclass").glob("*.csv"))
+    ]
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[(rows["Assessment Grade"] == "K") & (rows["Composite Score"] != "")].copy()
+    rows["date"] = pd.to_datetime(rows["Client Date"], format="%Y-%m-%d")
+    rows["school_year"], rows["window_name"] = school_year_and_window(rows["date"])
+    rows["grade_level"] = grade_number(rows["Enrollment Grade"])
+    rows["score"] = rows["Composite Score"].astype(float)
+    at_benchmark = rows["window_name"].map({"Fall": 306, "Winter": 371, "Spring": 420})
+    rows["proficient"] = rows["score"] >= at_benchmark
+    rows["measure_id"] = "dibels8_composite"
+    rows = rows.sort_values(["Student Primary ID", "date"]).groupby(
+        ["Student Primary ID", "school_year", "window_name"]
+    ).tail(1)
+    published = published_cells(pipeline_run.published_dir, "dibels8_composite")
+    published = published[published["grade_level"] == 0]
+    merged = compare(expected_cells(rows[rows["grade_level"] == 0], "Primary School ID"), published)
+    shown = merged[~merged["is_suppressed"]]
+    assert len(shown) >= 6
+    assert (shown["n_tested"] == shown["n_tested_expected"]).all()
+    assert (shown["n_proficient"] == shown["n_proficient_expected"]).all()
+
+
+def count_data_rows(path: Path) -> int:
+    return len(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+
+
+def test_every_landing_row_is_loaded_or_rejected(pipeline_run: PipelineRun):
+    files = sorted(p for p in pipeline_run.landing_dir.rglob("*.csv"))
+    expected = {p.relative_to(pipeline_run.landing_dir).as_posix(): count_data_rows(p) for p in files}
+    with duckdb.connect(str(pipeline_run.warehouse_dir / "build.duckdb"), read_only=True) as con:
+        manifest = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select source_file, rows_read, rows_loaded, rows_rejected from raw.file_manifest"
+            ).fetchall()
+        }
+    assert set(manifest) == set(expected)
+    for name, rows in expected.items():
+        rows_read, rows_loaded, rows_rejected = manifest[name]
+        assert rows_read == rows == rows_loaded + rows_rejected, name
+
+
+def test_published_results_trace_back_to_their_source_rows(pipeline_run: PipelineRun):
+    truth = pd.read_csv(pipeline_run.truth_dir / "results.csv", dtype={"local_student_id": str})
+    with duckdb.connect(str(pipeline_run.published_dir / "district.duckdb"), read_only=True) as con:
+        facts = con.execute(
+            "select s.local_student_id, f.measure_id, f.assessment_date, f.scale_score, f.school_id, "
+            "f.source_file, f.source_row from fct_assessment_results f join dim_students s using (student_key)"
+        ).df()
+    merged = facts.merge(truth, on=["source_file", "source_row", "measure_id"], suffixes=("", "_truth"))
+    assert len(merged) == len(facts)
+    assert (merged["local_student_id"] == merged["local_student_id_truth"]).all()
+    assert (merged["scale_score"] == merged["scale_score_truth"]).all()
+    assert (merged["school_id"].astype(str) == merged["school_id_truth"].astype(str)).all()
+
+
+def test_public_file_holds_no_student_level_table(pipeline_run: PipelineRun):
+    with duckdb.connect(str(pipeline_run.published_dir / "public.duckdb"), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        columns = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
+    assert tables == {"agg_school_proficiency", "dim_schools", "dim_measures", "dim_assessment_windows"}
+    assert not columns & {"student_key", "local_student_id", "first_name", "last_name", "birth_date"}
+
+
+def table_fingerprints(db: Path) -> dict[str, str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
+        return {
+            t: con.execute(f"select md5(string_agg(r::varchar, '|' order by r::varchar)) from {t} r").fetchone()[0]
+            for t in tables
+        }
+
+
+def test_second_run_on_the_same_files_changes_nothing(pipeline_run: PipelineRun, tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(pipeline_run.warehouse_dir, warehouse)
+    before = table_fingerprints(warehouse / "published" / "district.duckdb")
+    with duckdb.connect(str(warehouse / "build.duckdb"), read_only=True) as con:
+        manifest_before = con.execute("select count(*), sum(rows_loaded) from raw.file_manifest").fetchone()
+    result = run_pipeline(pipeline_run.landing_dir, warehouse)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with duckdb.connect(str(warehouse / "build.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), sum(rows_loaded) from raw.file_manifest").fetchone() == manifest_before
+    assert table_fingerprints(warehouse / "published" / "district.duckdb") == before
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def test_failing_blocking_check_leaves_the_publication_byte_for_byte_unchanged(
+    pipeline_run: PipelineRun, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse"
+    landing = tmp_path / "landing"
+    shutil.copytree(pipeline_run.warehouse_dir, warehouse)
+    shutil.copytree(pipeline_run.landing_dir, landing)
+    published_before = folder_digest(warehouse / "published")
+    # A known student tested in July, when no roster enrollment covers the date, at a school the
+    # roster does not know: the result cannot be attributed to a known school.
+    export = next((landing / "nwea_map").glob("*.csv"))
+    header, first_row = export.read_text().splitlines()[:2]
+    columns = header.split(",")
+    values = pd.read_csv(export, dtype=str, keep_default_na=False, nrows=1).iloc[0].to_dict()
+    values.update({"School_StateID": "999999999", "TestStartDate": "07/02/2025", "TestStartTime": "09:00:00"})
+    late = ",".join(f'"{values[c]}"' for c in columns)
+    (landing / "nwea_map" / "ComboStudentAssessment_summer.csv").write_text(header + "\n" + late + "\n")
+
+    result = run_pipeline(landing, warehouse)
+
+    assert result.returncode != 0
+    assert "previous publication is unchanged" in result.stderr
+    assert "school" in result.stderr
+    assert folder_digest(warehouse / "published") == published_before
