@@ -46,8 +46,6 @@ class _ProgressHandler(logging.Handler):
         event = meta.get("dagster_event")
         step = meta.get("step_key")
         if event is None or step is None:
-            if record.levelno >= logging.ERROR:
-                console.print(f"[red]{record.getMessage().splitlines()[-1][:300]}[/]")
             return
         kind = event.event_type_value
         if kind == "STEP_START":
