@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -20,16 +21,24 @@ from .settings import DBT_PROJECT_DIR, Paths
 
 def load_config(paths: Paths) -> dict[str, int]:
     definitions = load_definitions(paths.config_dir)
-    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(paths.build_db)) as con:
+    with connect_build(paths) as con:
         return write_config_schema(con, definitions)
+
+
+def connect_build(paths: Paths, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The build database, with the same memory ceiling dbt uses (SPT_DUCKDB_MEMORY_LIMIT, default 3GB)."""
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(
+        str(paths.build_db),
+        read_only=read_only,
+        config={"memory_limit": os.environ.get("SPT_DUCKDB_MEMORY_LIMIT", "3GB")},
+    )
 
 
 def ingest(paths: Paths, on_file=None) -> IngestSummary:
     if not paths.landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder {paths.landing_dir} does not exist")
-    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(paths.build_db)) as con:
+    with connect_build(paths) as con:
         return ingest_landing(con, paths.landing_dir, on_file=on_file)
 
 
@@ -38,7 +47,7 @@ def minimum_n(paths: Paths) -> int:
 
 
 def gate(paths: Paths) -> list[CheckResult]:
-    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+    with connect_build(paths, read_only=True) as con:
         return run_gate_checks(con, minimum_n(paths))
 
 

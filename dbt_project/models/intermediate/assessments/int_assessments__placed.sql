@@ -105,10 +105,11 @@ enrolled as (
         ) as enrollment_rank
 
     from windowed
+    -- open-ended enrollments get far-away bounds, so the join stays an equi-join on the student
     left join enrollments
         on enrollments.student_key = windowed.student_key
-        and (enrollments.begin_date is null or windowed.assessment_date >= enrollments.begin_date)
-        and (enrollments.end_date is null or windowed.assessment_date <= enrollments.end_date)
+        and windowed.assessment_date >= coalesce(enrollments.begin_date, cast('1900-01-01' as date))
+        and windowed.assessment_date <= coalesce(enrollments.end_date, cast('9999-12-31' as date))
 
 ),
 

@@ -1,0 +1,126 @@
+"""Benchmark: time each pipeline stage on a generated district and compare with DuckDB merely
+reading the same export files into tables.
+
+    python bench/pipeline_bench.py --students 200000 --years 1
+
+Prints the seconds per stage, the total, the ratio to the raw read, and the peak memory of
+this process and of its children (the dbt process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ingestion.synthetic import generate_district  # noqa: E402
+from orchestration import stages  # noqa: E402
+from orchestration.settings import DBT_PROJECT_DIR, Paths  # noqa: E402
+
+
+def peak_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def timed(label: str, results: dict, fn, *args, **kwargs):
+    started = time.perf_counter()
+    value = fn(*args, **kwargs)
+    results[label] = round(time.perf_counter() - started, 2)
+    print(f"  {label:<22} {results[label]:>8.2f} s", flush=True)
+    return value
+
+
+def raw_read(landing: Path, scratch: Path) -> int:
+    """DuckDB alone reading every export file into a table (types auto-detected)."""
+    rows = 0
+    with duckdb.connect(str(scratch / "raw_read.duckdb")) as con:
+        for i, path in enumerate(sorted(landing.rglob("*.csv"))):
+            con.execute(f"create table t{i} as select * from read_csv('{path}')")
+            rows += con.execute(f"select count(*) from t{i}").fetchone()[0]
+    return rows
+
+
+def dbt_build(paths: Paths) -> None:
+    env = {**os.environ, "SPT_BUILD_DB": str(paths.build_db)}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--profiles-dir", ".", "--quiet"],
+        cwd=DBT_PROJECT_DIR, env=env, check=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200_000)
+    parser.add_argument("--schools", type=int, default=0, help="default: one school per 500 students")
+    parser.add_argument("--years", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", default=None, help="default: a temporary folder, removed afterwards")
+    args = parser.parse_args()
+    schools = args.schools or max(args.students // 500, 3)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="spt-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"District: {args.students:,} students, {schools} schools, {args.years} year(s); work folder {workdir}")
+
+    results: dict = {}
+    timed("generate (not counted)", results, generate_district, workdir / "district", students=args.students,
+          schools=schools, years=args.years, seed=args.seed)
+    landing = workdir / "district" / "landing"
+    size_mb = sum(p.stat().st_size for p in landing.rglob("*.csv")) / 1e6
+    scratch = workdir / "scratch"
+    scratch.mkdir(exist_ok=True)
+    rows = timed("duckdb raw read", results, raw_read, landing, scratch)
+    (scratch / "raw_read.duckdb").unlink()
+
+    paths = Paths(landing, ROOT / "config", workdir / "warehouse")
+    paths.export()
+    stages.ensure_dbt_manifest()
+    timed("config", results, stages.load_config, paths)
+    summary = timed("ingest", results, stages.ingest, paths)
+    timed("dbt build", results, dbt_build, paths)
+    checks = timed("checks", results, stages.gate, paths)
+    failed = [c.message for c in checks if not c.passed]
+    timed("publish", results, stages.publish_marts, paths, "bench", [c.as_dict() for c in checks])
+    pipeline = sum(results[k] for k in ("config", "ingest", "dbt build", "checks", "publish"))
+    own, children = peak_mb()
+    report = {
+        "students": args.students,
+        "years": args.years,
+        "landing_mb": round(size_mb, 1),
+        "rows_read": summary.rows_read,
+        "rows_loaded": summary.rows_loaded,
+        "raw_read_rows": rows,
+        "seconds": results,
+        "pipeline_seconds": round(pipeline, 2),
+        "ratio_to_raw_read": round(pipeline / results["duckdb raw read"], 2),
+        "peak_memory_mb": {"pipeline_process": round(own), "dbt_process": round(children)},
+        "failed_checks": failed,
+    }
+    print(f"  {'pipeline total':<22} {pipeline:>8.2f} s")
+    print(f"Landing files: {size_mb:,.0f} MB, {summary.rows_read:,} data rows read, {summary.rows_loaded:,} loaded")
+    print(f"Pipeline / raw read: {report['ratio_to_raw_read']}x")
+    print(f"Peak memory: pipeline process {own:,.0f} MB, dbt process {children:,.0f} MB")
+    if failed:
+        print("Checks failed: " + "; ".join(failed))
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(report, indent=2))
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
