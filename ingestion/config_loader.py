@@ -250,6 +250,15 @@ def assessment_windows(calendar: CalendarConfig) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["school_year", "window_name", "window_order", "start_date", "end_date"])
 
 
+def calendar_days(windows: pd.DataFrame) -> pd.DataFrame:
+    """Every day of every configured school year with its window: lets a date find its window by equality."""
+    days = windows.assign(
+        calendar_date=[pd.date_range(s, e, freq="D") for s, e in zip(windows["start_date"], windows["end_date"])]
+    ).explode("calendar_date")
+    days["calendar_date"] = pd.to_datetime(days["calendar_date"]).dt.date
+    return days[["calendar_date", "school_year", "window_name"]].reset_index(drop=True)
+
+
 def load_definitions(config_dir: Path) -> DistrictDefinitions:
     """Read and validate every definition file; raise ConfigError listing all problems found."""
     config_dir = Path(config_dir)
@@ -372,6 +381,7 @@ def write_config_schema(con: duckdb.DuckDBPyConnection, definitions: DistrictDef
             ["measure_id", "grade_level", "window_name", "level", "min_score", "max_score", "source"]
         ],
         "assessment_windows": definitions.assessment_windows,
+        "calendar_days": calendar_days(definitions.assessment_windows),
     }
     con.execute("create schema if not exists config")
     counts = {}
@@ -382,4 +392,5 @@ def write_config_schema(con: duckdb.DuckDBPyConnection, definitions: DistrictDef
         counts[name] = len(frame)
     con.execute("alter table config.assessment_windows alter start_date type date")
     con.execute("alter table config.assessment_windows alter end_date type date")
+    con.execute("alter table config.calendar_days alter calendar_date type date")
     return counts

@@ -44,14 +44,22 @@ def scan_landing(landing_dir: Path) -> list[LandingFile]:
     return files
 
 
-def read_header(path: Path) -> list[str]:
-    """The column names on the first line (byte-order mark removed), or [] for an empty file."""
+def _first_line(path: Path) -> str:
     with open(path, "rb") as handle:
         head = handle.read(1 << 16)
     text = head.decode("utf-8-sig", errors="replace")
-    first_line = text.splitlines()[0] if text.strip() else ""
+    return text.splitlines()[0] if text.strip() else ""
+
+
+def header_delimiter(path: Path) -> str:
+    first_line = _first_line(path)
+    return "\t" if first_line.count("\t") > first_line.count(",") else ","
+
+
+def read_header(path: Path) -> list[str]:
+    """The column names on the first line (byte-order mark removed), or [] for an empty file."""
+    first_line = _first_line(path)
     if not first_line:
         return []
-    dialect_delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    row = next(csv.reader(io.StringIO(first_line), delimiter=dialect_delimiter), [])
+    row = next(csv.reader(io.StringIO(first_line), delimiter=header_delimiter(path)), [])
     return [column.strip() for column in row]

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from .canonical import MANIFEST_DDL, REJECTED_ROWS_DDL, results_table_ddl
-from .files import LandingFile, read_header, scan_landing
+from .files import LandingFile, header_delimiter, read_header, scan_landing
 from .formats import RESULT_TABLES, ResultFormat, RosterFormat, detect_format
 from .formats.base import q
 
@@ -137,13 +137,19 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> Fi
     return outcome
 
 
-def _read_csv_sql(path: Path, columns: list[str]) -> str:
+def _read_csv_sql(path: Path, header: list[str], columns: list[str]) -> str:
+    """Read the file as text with the header we already parsed: no type sniffing, no second pass.
+
+    `_source_row` is the record's row number as a spreadsheet shows it (the header is row 1).
+    """
     projection = ", ".join(q(c) for c in columns)
     path_literal = str(path).replace("'", "''")
+    delimiter = "\t" if header_delimiter(path) == "\t" else ","
+    names = ", ".join("'" + c.replace("'", "''") + "': 'VARCHAR'" for c in header)
     return (
         f"select {projection}, (row_number() over ()) + 1 as _source_row "
-        f"from read_csv('{path_literal}', header = true, all_varchar = true, "
-        f"auto_detect = true, sample_size = -1)"
+        f"from read_csv('{path_literal}', header = true, auto_detect = false, delim = '{delimiter}', "
+        f"quote = '\"', escape = '\"', columns = {{{names}}})"
     )
 
 
@@ -159,145 +165,156 @@ def _count_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
             return max(sum(1 for _ in handle) - 1, 0)
 
 
-def _text(column: str | None) -> str:
-    return f"nullif(trim({q(column)}), '')" if column else "null::varchar"
+def _text(column: str) -> str:
+    return f"nullif(trim({q(column)}), '')"
 
 
-def _long_select(fmt: ResultFormat, header: list[str]) -> str:
-    """SQL over `_src` giving text-valued canonical columns, one row per measure score."""
+def _measure_branches(fmt: ResultFormat, header: list[str]) -> list[str]:
+    """One SELECT over `_rows` per measure block: the wide file becomes one row per measure score."""
     present = set(header)
 
-    def col(canonical: str) -> str:
-        name = fmt.columns.get(canonical)
-        return _text(name) if name and name in present else "null::varchar"
+    def text(column: str | None) -> str:
+        return q(column) if column and column in present else "null::varchar"
 
-    base = [
-        f"{col('vendor_student_id')} as vendor_student_id_text",
-        f"{col('state_student_id')} as state_student_id",
-        f"{col('school_ref')} as school_ref",
-        f"{col('school_name')} as school_name",
-        f"{col('assessment_date')} as assessment_date_text",
-        f"{col('assessment_time')} as assessment_time_text",
-        f"{col('reported_period')} as reported_period",
-        f"{col('enrolled_grade')} as enrolled_grade_text",
-        f"{col('assessed_grade')} as assessed_grade_text",
-        f"{col('standard_error')} as standard_error_text",
-        "_source_row",
-    ]
+    base = (
+        "_source_row, vendor_student_id, state_student_id, school_ref, school_name, reported_period, "
+        "assessment_date, assessment_time, enrolled_grade, assessed_grade, standard_error"
+    )
     if fmt.measure_expr:
-        selects = [
-            f"select {fmt.measure_expr} as measure_id, {col('scale_score')} as score_text, "
-            f"'{fmt.columns['scale_score']}' as score_column, "
-            f"{col('percentile')} as percentile_text, {col('vendor_level')} as vendor_level, "
-            + ", ".join(base)
-            + " from _src"
+        score = fmt.columns["scale_score"]
+        return [
+            f"select {base}, _measure_id as measure_id, {text(score)} as score_text, "
+            f"'{score}' as score_column, {text(fmt.columns.get('percentile'))} as percentile_text, "
+            f"{text(fmt.columns.get('vendor_level'))} as vendor_level from _rows"
         ]
-    else:
-        selects = []
-        for block in fmt.measures:
-            if block.score not in present:
-                continue
-            pct = _text(block.percentile) if block.percentile in present else "null::varchar"
-            lvl = _text(block.level) if block.level in present else "null::varchar"
-            score_col_literal = block.score.replace("'", "''")
-            selects.append(
-                f"select '{block.measure_id}' as measure_id, {_text(block.score)} as score_text, "
-                f"'{score_col_literal}' as score_column, {pct} as percentile_text, {lvl} as vendor_level, "
-                + ", ".join(base)
-                + f" from _src where {_text(block.score)} is not null"
-            )
-    return "\nunion all\n".join(selects)
+    branches = []
+    for block in fmt.measures:
+        if block.score not in present:
+            continue
+        score_literal = block.score.replace("'", "''")
+        branches.append(
+            f"select {base}, '{block.measure_id}' as measure_id, {q(block.score)} as score_text, "
+            f"'{score_literal}' as score_column, {text(block.percentile)} as percentile_text, "
+            f"{text(block.level)} as vendor_level from _rows where {q(block.score)} is not null"
+        )
+    return branches
+
+
+REJECTION_MESSAGE_SQL = """
+    '{file} row ' || e._source_row || ' column ''' || e.column_name || ''': ' ||
+    case e.reason_code
+        when 'missing_value' then 'a value is required'
+        when 'unparseable_date' then 'cannot read ''' || e.bad_value || ''' as a date'
+        when 'unparseable_number' then 'cannot read ''' || e.bad_value || ''' as a number'
+        when 'unparseable_grade' then 'cannot read ''' || e.bad_value || ''' as a grade level'
+        else e.reason_code
+    end
+"""
 
 
 def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ingested_at) -> FileOutcome:
+    present = set(header)
     wanted = sorted(
-        {c for c in fmt.columns.values() if c in header}
-        | {c for b in fmt.measures for c in (b.score, b.percentile, b.level) if c and c in header}
-        | ({"Subject"} if fmt.measure_expr and "Subject" in header else set())
+        {c for c in fmt.columns.values() if c in present}
+        | {c for b in fmt.measures for c in (b.score, b.percentile, b.level) if c and c in present}
+        | ({"Subject"} if fmt.measure_expr and "Subject" in present else set())
     )
-    con.execute(f"create or replace temp table _src as {_read_csv_sql(landing_file.path, wanted)}")
-    rows_read = con.execute("select count(*) from _src").fetchone()[0]
-    date_formats = "[" + ", ".join(f"'{f}'" for f in fmt.date_formats) + "]"
     cols = fmt.columns
+
+    def text(canonical: str) -> str:
+        name = cols.get(canonical)
+        return q(name) if name and name in present else "null::varchar"
+
+    date_formats = "[" + ", ".join(f"'{f}'" for f in fmt.date_formats) + "]"
+    trimmed = ", ".join(f"nullif(trim({q(c)}), '') as {q(c)}" for c in wanted)
+    measure = f", {fmt.measure_expr} as _measure_id" if fmt.measure_expr else ""
+    # One pass over the file: trimmed text plus every field the row's measures share, typed once.
     con.execute(
         f"""
-        create or replace temp table _typed as
-        with long as ({_long_select(fmt, header)})
+        create or replace temp table _rows as
+        with src as (select {trimmed}, _source_row from ({_read_csv_sql(landing_file.path, header, wanted)}))
         select
             *,
-            try_strptime(assessment_date_text, {date_formats})::date as assessment_date,
-            try_strptime(assessment_time_text, ['%H:%M:%S', '%I:%M:%S %p', '%H:%M'])::time as assessment_time,
-            {GRADE_SQL.format(x='enrolled_grade_text')} as enrolled_grade,
-            {GRADE_SQL.format(x='assessed_grade_text')} as assessed_grade,
-            try_cast(replace(score_text, ',', '') as double) as scale_score,
-            try_cast(standard_error_text as double) as standard_error,
-            try_cast(percentile_text as double) as percentile
-        from long
+            {text('vendor_student_id')} as vendor_student_id,
+            {text('state_student_id')} as state_student_id,
+            {text('school_ref')} as school_ref,
+            {text('school_name')} as school_name,
+            {text('reported_period')} as reported_period,
+            try_strptime({text('assessment_date')}, {date_formats})::date as assessment_date,
+            try_strptime({text('assessment_time')}, ['%H:%M:%S', '%I:%M:%S %p', '%H:%M'])::time as assessment_time,
+            {GRADE_SQL.format(x=text('enrolled_grade'))} as enrolled_grade,
+            {GRADE_SQL.format(x=text('assessed_grade'))} as assessed_grade,
+            try_cast({text('standard_error')} as double) as standard_error
+            {measure}
+        from src
         """
     )
-    errors_sql = f"""
-        select _source_row, column_name, reason_code, bad_value from (
-            select _source_row, '{cols['vendor_student_id']}' as column_name, 'missing_value' as reason_code,
-                   null::varchar as bad_value
-            from _typed where vendor_student_id_text is null
-            union all
-            select _source_row, '{cols['assessment_date']}', case when assessment_date_text is null
-                   then 'missing_value' else 'unparseable_date' end, assessment_date_text
-            from _typed where assessment_date is null
-            union all
-            select _source_row, score_column, 'unparseable_number', score_text
-            from _typed where scale_score is null and score_text is not null
-            union all
-            select _source_row, score_column, 'missing_value', null::varchar
-            from _typed where score_text is null
-            union all
-            select _source_row, '{cols.get('enrolled_grade', '')}', 'unparseable_grade', enrolled_grade_text
-            from _typed where enrolled_grade is null and enrolled_grade_text is not null
-            union all
-            select _source_row, '{cols.get('assessed_grade', '')}', 'unparseable_grade', assessed_grade_text
-            from _typed where assessed_grade is null and assessed_grade_text is not null
-        )
-    """
-    con.execute(f"create or replace temp table _errors as select distinct * from ({errors_sql})")
-    source_file = landing_file.relative_path.replace("'", "''")
+    rows_read = con.execute("select count(*) from _rows").fetchone()[0]
     con.execute(
         f"""
-        insert into raw.rejected_rows
+        create or replace temp view _long as
         select
-            '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, e.reason_code,
-            '{source_file} row ' || e._source_row || ' column ''' || e.column_name || ''': ' ||
-            case e.reason_code
-                when 'missing_value' then 'a value is required'
-                when 'unparseable_date' then 'cannot read ''' || e.bad_value || ''' as a date'
-                when 'unparseable_number' then 'cannot read ''' || e.bad_value || ''' as a number'
-                when 'unparseable_grade' then 'cannot read ''' || e.bad_value || ''' as a grade level'
-                else e.reason_code
-            end,
-            to_json(s)::varchar,
-            ?::timestamp
-        from _errors e
-        join _src s on s._source_row = e._source_row
-        """,
-        [ingested_at],
+            * exclude (percentile_text),
+            try_cast(replace(score_text, ',', '') as double) as scale_score,
+            try_cast(percentile_text as double) as percentile
+        from ({' union all '.join(_measure_branches(fmt, header))})
+        """
     )
+
+    def row_error(canonical: str, reason: str, condition: str) -> str:
+        return (
+            f"select _source_row, '{cols.get(canonical, '')}' as column_name, '{reason}' as reason_code, "
+            f"{text(canonical)} as bad_value from _rows where {condition}"
+        )
+
+    date_text = text("assessment_date")
+    checks = [
+        row_error("vendor_student_id", "missing_value", "vendor_student_id is null"),
+        row_error("assessment_date", "missing_value", f"{date_text} is null"),
+        row_error("assessment_date", "unparseable_date", f"{date_text} is not null and assessment_date is null"),
+        "select _source_row, score_column, 'unparseable_number', score_text from _long "
+        "where scale_score is null and score_text is not null",
+        "select _source_row, score_column, 'missing_value', null::varchar from _long where score_text is null",
+    ]
+    for grade in ("enrolled_grade", "assessed_grade"):
+        if cols.get(grade) in present:
+            checks.append(row_error(grade, "unparseable_grade", f"{text(grade)} is not null and {grade} is null"))
+    con.execute(f"create or replace temp table _errors as select distinct * from ({' union all '.join(checks)})")
+    rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
+    source_file = landing_file.relative_path.replace("'", "''")
+    if rows_rejected:
+        record = ", ".join(f"{q(c)} := _rows.{q(c)}" for c in wanted)
+        con.execute(
+            f"""
+            insert into raw.rejected_rows
+            select
+                '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, e.reason_code,
+                {REJECTION_MESSAGE_SQL.format(file=source_file)},
+                to_json(struct_pack({record}))::varchar,
+                ?::timestamp
+            from _errors e
+            join _rows on _rows._source_row = e._source_row
+            """,
+            [ingested_at],
+        )
+    keep = "where _source_row not in (select _source_row from _errors)" if rows_rejected else ""
     con.execute(
         f"""
         insert into raw.{fmt.raw_table} by name
         select
             '{fmt.name}' as source_format,
-            vendor_student_id_text as vendor_student_id,
-            state_student_id, school_ref, school_name, measure_id, assessment_date, assessment_time,
-            reported_period, enrolled_grade, coalesce(assessed_grade, enrolled_grade) as assessed_grade,
+            vendor_student_id, state_student_id, school_ref, school_name, measure_id, assessment_date,
+            assessment_time, reported_period, enrolled_grade,
+            coalesce(assessed_grade, enrolled_grade) as assessed_grade,
             scale_score, standard_error, percentile, vendor_level,
             '{source_file}' as source_file, _source_row as source_row,
             '{landing_file.sha256}' as file_sha256, ?::timestamp as ingested_at
-        from _typed
-        where _source_row not in (select _source_row from _errors)
+        from _long
+        {keep}
         """,
         [ingested_at],
     )
-    rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
-    con.execute("drop table _src; drop table _typed; drop table _errors")
+    con.execute("drop view _long; drop table _rows; drop table _errors")
     return FileOutcome(
         landing_file.relative_path, fmt.name, "loaded", rows_read, rows_read - rows_rejected, rows_rejected,
         None if rows_rejected == 0 else f"{rows_rejected} row(s) rejected",
@@ -306,7 +323,7 @@ def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ing
 
 def _load_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, ingested_at) -> FileOutcome:
     columns = [c for c in header if c]
-    con.execute(f"create or replace temp table _src as {_read_csv_sql(landing_file.path, columns)}")
+    con.execute(f"create or replace temp table _src as {_read_csv_sql(landing_file.path, header, columns)}")
     rows_read = con.execute("select count(*) from _src").fetchone()[0]
     existing = {
         row[0]

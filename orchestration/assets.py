@@ -10,7 +10,9 @@ from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
 from . import stages
 from .settings import Paths
 
-CONFIG_TABLES = ("district", "metrics", "measures", "descriptor_sets", "cut_scores", "assessment_windows")
+CONFIG_TABLES = (
+    "district", "metrics", "measures", "descriptor_sets", "cut_scores", "assessment_windows", "calendar_days",
+)
 RAW_TABLES = (*RESULT_TABLES, *ROSTER_TABLES, "file_manifest", "rejected_rows")
 MARTS = (
     "dim_students",

@@ -28,11 +28,13 @@ def load_config(paths: Paths) -> dict[str, int]:
 def connect_build(paths: Paths, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The build database, with the same memory ceiling dbt uses (SPT_DUCKDB_MEMORY_LIMIT, default 3GB)."""
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(
+    con = duckdb.connect(
         str(paths.build_db),
         read_only=read_only,
         config={"memory_limit": os.environ.get("SPT_DUCKDB_MEMORY_LIMIT", "3GB")},
     )
+    con.execute("set enable_progress_bar = false")
+    return con
 
 
 def ingest(paths: Paths, on_file=None) -> IngestSummary:

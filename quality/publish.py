@@ -118,7 +118,7 @@ def _build_files(build_db: Path, staging: Path, schema: str) -> tuple[dict[str, 
             tables[table] = con.execute(f"select count(*) from district.main.{table}").fetchone()[0]
             con.execute(
                 f"copy district.main.{table} to '{staging / 'parquet' / (table + '.parquet')}' "
-                f"(format parquet, compression zstd)"
+                f"(format parquet)"
             )
         public_tables: dict[str, int] = {}
         for table in PUBLIC_TABLES:

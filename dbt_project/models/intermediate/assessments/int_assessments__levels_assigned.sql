@@ -12,15 +12,23 @@ measures as (
 
 ),
 
+-- each band runs from its min_score up to (not including) the next band's min_score; the top
+-- band is open above here, and its max_score is applied after the join
 cut_scores as (
 
     select
-        cut_scores.*,
-        max(min_score) over (
-            partition by measure_id, grade_level, window_name
-        ) as top_band_min_score
+        measure_id,
+        grade_level,
+        window_name,
+        performance_level,
+        min_score,
+        max_score,
+        coalesce(
+            lead(min_score) over (partition by measure_id, grade_level, window_name order by min_score),
+            cast('Infinity' as {{ type_double() }})
+        ) as next_min_score
 
-    from {{ ref('stg_config__cut_scores') }} as cut_scores
+    from {{ ref('stg_config__cut_scores') }}
 
 ),
 
@@ -48,40 +56,36 @@ valued as (
 
 ),
 
--- the band whose min_score is the greatest one <= the value
+-- the one band holding the value: an equi-join on measure, grade and window, then the range
 banded as (
 
     select
         valued.*,
         cut_scores.performance_level as band_level,
         cut_scores.max_score as band_max_score,
-        cut_scores.min_score = cut_scores.top_band_min_score as is_top_band,
-        row_number() over (
-            partition by valued.source_file, valued.source_row, valued.measure_id
-            order by cut_scores.min_score desc
-        ) as band_rank
+        cut_scores.next_min_score = cast('Infinity' as {{ type_double() }}) as is_top_band
 
     from valued
     left join cut_scores
         on cut_scores.measure_id = valued.measure_id
         and cut_scores.grade_level = valued.instructional_grade
         and cut_scores.window_name = valued.window_name
-        and cut_scores.min_score <= valued.level_basis_value
+        and valued.level_basis_value >= cut_scores.min_score
+        and valued.level_basis_value < cut_scores.next_min_score
 
 ),
 
+-- a value above the top band's max_score is off the scale: no level
 leveled as (
 
     select
         banded.*,
-        -- max_score bounds only the top band: a value above it is off the scale, no level
         case
             when is_top_band and level_basis_value > band_max_score then null
             else band_level
         end as performance_level
 
     from banded
-    where band_rank = 1
 
 ),
 
@@ -105,55 +109,28 @@ described as (
 
 ),
 
--- the same record delivered again (a re-sent or cumulative file) counts once: keep the latest delivery
-delivery_ranked as (
-
-    select
-        described.*,
-        row_number() over (
-            partition by
-                ineligible_reason,
-                source_format,
-                vendor_student_id,
-                state_student_id,
-                school_ref,
-                school_name,
-                measure_id,
-                assessment_date,
-                assessment_time,
-                reported_period,
-                file_enrolled_grade,
-                assessed_grade,
-                scale_score,
-                standard_error,
-                percentile,
-                vendor_level
-            order by ingested_at desc, source_file desc, source_row desc
-        ) as delivery_rank
-
-    from described
-
-),
-
--- one administration per student, measure and day: the latest test of the day counts
+-- one administration per student, measure and day: the latest test of the day counts. A row that
+-- repeats the counted one exactly (a re-sent or cumulative file) is a duplicate delivery; any other
+-- row of that day is a superseded retest.
 administration_ranked as (
 
     select
-        delivery_ranked.*,
-        row_number() over (
-            partition by
-                ineligible_reason is null and delivery_rank = 1,
-                student_key,
-                measure_id,
-                assessment_date
-            order by
-                assessment_time desc nulls last,
-                ingested_at desc,
-                source_row desc,
-                source_file desc
-        ) as administration_rank
+        described.*,
+        row_number() over administration as administration_rank,
+        first_value(scale_score) over administration is not distinct from scale_score
+            and first_value(percentile) over administration is not distinct from percentile
+            and first_value(assessment_time) over administration is not distinct from assessment_time
+            and first_value(source_format) over administration = source_format
+            as repeats_counted_row
 
-    from delivery_ranked
+    from described
+    window administration as (
+        partition by ineligible_reason is null, student_key, measure_id, assessment_date
+        order by
+            assessment_time desc nulls last,
+            ingested_at desc,
+            source_row desc
+    )
 
 ),
 
@@ -185,7 +162,7 @@ final as (
         coalesce(
             ineligible_reason,
             case
-                when delivery_rank > 1 then 'duplicate_delivery'
+                when administration_rank > 1 and repeats_counted_row then 'duplicate_delivery'
                 when administration_rank > 1 then 'same_day_retest_superseded'
             end
         ) as exclusion_reason,

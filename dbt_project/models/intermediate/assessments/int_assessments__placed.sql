@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 with
 
 results as (
@@ -39,15 +41,54 @@ state_ids as (
 
 ),
 
-windows as (
+calendar_days as (
 
-    select * from {{ ref('stg_config__assessment_windows') }}
+    select * from {{ ref('stg_config__calendar_days') }}
 
 ),
 
 enrollments as (
 
     select * from {{ ref('int_roster__enrollments_dated') }}
+    where student_key is not null
+
+),
+
+-- a student's time at one school in one school year (class enrollments merged); where two such
+-- stints overlap (a move), the later one starts the student's new school, so the earlier one ends
+-- the day before
+stints as (
+
+    select
+        student_key,
+        school_id,
+        school_year,
+        max(grade_level) as grade_level,
+        min(begin_date) as begin_date,
+        max(end_date) as end_date
+
+    from enrollments
+    group by student_key, school_id, school_year
+
+),
+
+stints_clipped as (
+
+    select
+        student_key,
+        school_id,
+        grade_level,
+        coalesce(begin_date, cast('1900-01-01' as date)) as begin_date,
+        cast(coalesce(
+            least(
+                coalesce(end_date, cast('9999-12-31' as date)),
+                {{ dbt.dateadd('day', -1, 'lead(begin_date) over (partition by student_key order by begin_date, school_id)') }}
+            ),
+            end_date,
+            cast('9999-12-31' as date)
+        ) as date) as end_date
+
+    from stints
 
 ),
 
@@ -80,36 +121,28 @@ windowed as (
 
     select
         identified.*,
-        windows.school_year,
-        windows.window_name
+        calendar_days.school_year,
+        calendar_days.window_name
 
     from identified
-    left join windows
-        on identified.assessment_date >= windows.start_date
-        and identified.assessment_date <= windows.end_date
+    left join calendar_days
+        on calendar_days.calendar_date = identified.assessment_date
 
 ),
 
--- the enrollment covering the assessment date; for overlapping enrollments the most recent one
+-- the school stint covering the assessment date (at most one: stints do not overlap)
 enrolled as (
 
     select
         windowed.*,
-        enrollments.school_id as enrollment_school_id,
-        enrollments.grade_level as enrollment_grade_level,
-        row_number() over (
-            partition by windowed.source_file, windowed.source_row, windowed.measure_id
-            order by
-                enrollments.begin_date desc nulls last,
-                enrollments.enrollment_sourced_id desc
-        ) as enrollment_rank
+        stints_clipped.school_id as enrollment_school_id,
+        stints_clipped.grade_level as enrollment_grade_level
 
     from windowed
-    -- open-ended enrollments get far-away bounds, so the join stays an equi-join on the student
-    left join enrollments
-        on enrollments.student_key = windowed.student_key
-        and windowed.assessment_date >= coalesce(enrollments.begin_date, cast('1900-01-01' as date))
-        and windowed.assessment_date <= coalesce(enrollments.end_date, cast('9999-12-31' as date))
+    left join stints_clipped
+        on stints_clipped.student_key = windowed.student_key
+        and windowed.assessment_date >= stints_clipped.begin_date
+        and windowed.assessment_date <= stints_clipped.end_date
 
 ),
 
@@ -144,7 +177,6 @@ placed as (
         ingested_at
 
     from enrolled
-    where enrollment_rank = 1
 
 )
 

@@ -5,6 +5,9 @@
     'source_file', 'source_row', 'file_sha256', 'ingested_at',
 ] -%}
 
+{{ config(materialized='view') }}
+
+
 with
 
 nwea_map as (

@@ -99,11 +99,13 @@ tested_counts as (
         tested.grade_level,
         tested.measure_id,
         student_groups.student_group,
-        count(distinct tested.student_key) as n_tested,
-        count(distinct case when tested.is_proficient then tested.student_key end) as n_proficient,
-        count(distinct case when tested.expectation = 'below' then tested.student_key end) as n_below_expectation,
-        count(distinct case when tested.expectation = 'at' then tested.student_key end) as n_at_expectation,
-        count(distinct case when tested.expectation = 'above' then tested.student_key end) as n_above_expectation,
+        -- one row per student in a cell: is_latest_in_window keeps one result per student,
+        -- measure and window, so counting rows counts students
+        count(*) as n_tested,
+        sum(case when tested.is_proficient then 1 else 0 end) as n_proficient,
+        sum(case when tested.expectation = 'below' then 1 else 0 end) as n_below_expectation,
+        sum(case when tested.expectation = 'at' then 1 else 0 end) as n_at_expectation,
+        sum(case when tested.expectation = 'above' then 1 else 0 end) as n_above_expectation,
         avg(tested.scale_score) as mean_scale_score
 
     from tested
@@ -132,8 +134,8 @@ enrolled as (
     from enrollments
     inner join windows
         on windows.school_year = enrollments.school_year
-        and (enrollments.begin_date is null or enrollments.begin_date <= windows.end_date)
-        and (enrollments.end_date is null or enrollments.end_date >= windows.start_date)
+        and coalesce(enrollments.begin_date, windows.start_date) <= windows.end_date
+        and coalesce(enrollments.end_date, windows.end_date) >= windows.start_date
     where enrollments.school_id is not null
         and enrollments.grade_level is not null
 
@@ -147,7 +149,7 @@ enrolled_counts as (
         enrolled.window_name,
         enrolled.grade_level,
         student_groups.student_group,
-        count(distinct enrolled.student_key) as n_students
+        count(*) as n_students
 
     from enrolled
     inner join student_groups
