@@ -216,3 +216,20 @@ def test_failing_blocking_check_leaves_the_publication_byte_for_byte_unchanged(
     assert "previous publication is unchanged" in result.stderr
     assert "school" in result.stderr
     assert folder_digest(warehouse / "published") == published_before
+
+
+def test_publication_gate_blocks_a_build_without_results(pipeline_run: PipelineRun, tmp_path: Path):
+    # The roster arrives but no assessment export does: every dbt test passes on the empty fact
+    # table, and the publication gate (a blocking Dagster asset check) stops the publish.
+    landing = tmp_path / "landing"
+    shutil.copytree(pipeline_run.landing_dir / "oneroster", landing / "oneroster")
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(pipeline_run.published_dir, warehouse / "published")
+    published_before = folder_digest(warehouse / "published")
+
+    result = run_pipeline(landing, warehouse)
+
+    assert result.returncode != 0
+    assert "publication blocked" in result.stderr
+    assert "fct_assessment_results: is empty" in result.stderr
+    assert folder_digest(warehouse / "published") == published_before

@@ -109,24 +109,28 @@ described as (
 
 ),
 
--- one administration per student, measure and day: the latest test of the day counts. A row that
--- repeats the counted one exactly (a re-sent or cumulative file) is a duplicate delivery; any other
--- row of that day is a superseded retest.
-administration_ranked as (
+-- One sort serves three rules. Within a student's measure and window, newest first:
+-- * the first row of each day is the administration that counts (the latest test of the day);
+--   any other row of that day is superseded: a duplicate delivery when it repeats the row before
+--   it exactly (a re-sent or cumulative file), otherwise a retest;
+-- * the first row of the window is the student's latest administration in the window.
+ordered as (
 
     select
         described.*,
-        row_number() over administration as administration_rank,
-        first_value(scale_score) over administration is not distinct from scale_score
-            and first_value(percentile) over administration is not distinct from percentile
-            and first_value(assessment_time) over administration is not distinct from assessment_time
-            and first_value(source_format) over administration = source_format
-            as repeats_counted_row
+        lag(assessment_date) over by_window is distinct from assessment_date as is_first_of_day,
+        lag(scale_score) over by_window is not distinct from scale_score
+            and lag(percentile) over by_window is not distinct from percentile
+            and lag(assessment_time) over by_window is not distinct from assessment_time
+            and lag(source_format) over by_window is not distinct from source_format
+            as repeats_previous_row,
+        row_number() over by_window = 1 as is_latest_in_window
 
     from described
-    window administration as (
-        partition by ineligible_reason is null, student_key, measure_id, assessment_date
+    window by_window as (
+        partition by ineligible_reason is null, student_key, measure_id, school_year, window_name
         order by
+            assessment_date desc,
             assessment_time desc nulls last,
             ingested_at desc,
             source_row desc
@@ -159,11 +163,12 @@ final as (
         performance_level_rank,
         expectation,
         is_proficient,
+        is_latest_in_window and ineligible_reason is null as is_latest_in_window,
         coalesce(
             ineligible_reason,
             case
-                when administration_rank > 1 and repeats_counted_row then 'duplicate_delivery'
-                when administration_rank > 1 then 'same_day_retest_superseded'
+                when not is_first_of_day and repeats_previous_row then 'duplicate_delivery'
+                when not is_first_of_day then 'same_day_retest_superseded'
             end
         ) as exclusion_reason,
         source_format,
@@ -172,7 +177,7 @@ final as (
         file_sha256,
         ingested_at
 
-    from administration_ranked
+    from ordered
 
 )
 

@@ -25,10 +25,7 @@ final as (
         cast(performance_level_rank as integer) as performance_level_rank,
         cast(expectation as {{ dbt.type_string() }}) as expectation,
         cast(is_proficient as boolean) as is_proficient,
-        row_number() over (
-            partition by student_key, measure_id, school_year, window_name
-            order by assessment_date desc
-        ) = 1 as is_latest_in_window,
+        cast(is_latest_in_window as boolean) as is_latest_in_window,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
         cast(source_row as bigint) as source_row
 
