@@ -53,7 +53,7 @@ class _ProgressHandler(logging.Handler):
             console.print(f"[cyan]▶[/] {step}")
         elif kind == "STEP_SUCCESS":
             seconds = time.monotonic() - self.started.get(step, time.monotonic())
-            checks = f", {self.checks_passed} checks passed" if self.checks_passed else ""
+            checks = f", {self.checks_passed} check{'s' if self.checks_passed > 1 else ''} passed" if self.checks_passed else ""
             console.print(f"[green]✔[/] {step} [dim]({seconds:.1f} s{checks})[/]")
             self.checks_passed = 0
         elif kind == "STEP_FAILURE":
