@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -18,8 +19,8 @@ from rich.table import Table
 
 from .settings import PROJECT_ROOT, Paths
 
-console = Console(stderr=True)
-report = Console()
+console = Console(stderr=True, soft_wrap=True)
+report = Console(soft_wrap=True)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -79,6 +80,7 @@ def run_pipeline(paths: Paths) -> dict:
     if not paths.landing_dir.is_dir():
         _fail(f"landing folder {paths.landing_dir} does not exist; put vendor exports there or pass --landing", 2)
 
+    run_lock = _acquire_run_lock(paths)
     with console.status("Loading pipeline definitions"):
         from .definitions import defs
 
@@ -136,7 +138,20 @@ def run_pipeline(paths: Paths) -> dict:
     from .stages import write_run_record
 
     write_run_record(paths, record)
+    run_lock.close()
     return record
+
+
+def _acquire_run_lock(paths: Paths):
+    """One run per warehouse at a time: a second run would find build.duckdb locked half-way."""
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(paths.warehouse_dir / ".run.lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        _fail(f"another run is using {paths.warehouse_dir}; wait for it to finish", 3)
+    return handle
 
 
 def _root_cause(error) -> str:

@@ -1,0 +1,44 @@
+"""The command line's answers when it cannot run: one line a person can act on, non-zero exit."""
+
+import fcntl
+import shutil
+from pathlib import Path
+
+from tests.conftest import CONFIG_DIR, spt
+
+
+def test_missing_landing_folder_is_reported(tmp_path: Path):
+    result = spt("run", "--landing", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "wh"))
+    assert result.returncode == 2
+    assert "landing folder" in result.stderr and "does not exist" in result.stderr
+
+
+def test_invalid_definitions_stop_the_run_before_anything_is_built(tmp_path: Path):
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    (config / "descriptor_sets.csv").write_text(
+        (config / "descriptor_sets.csv").read_text().replace("Avg,3,3,at,true", "Avg,3,3,middling,true")
+    )
+    (tmp_path / "landing").mkdir()
+    result = spt("run", "--landing", str(tmp_path / "landing"), "--config", str(config),
+                 "--warehouse", str(tmp_path / "wh"))
+    assert result.returncode == 2
+    assert "descriptor_sets.csv line 4, field 'expectation'" in result.stderr
+    assert not (tmp_path / "wh" / "build.duckdb").exists()
+
+
+def test_a_second_run_on_the_same_warehouse_waits_its_turn(tmp_path: Path):
+    (tmp_path / "landing").mkdir()
+    warehouse = tmp_path / "wh"
+    warehouse.mkdir()
+    with open(warehouse / ".run.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = spt("run", "--landing", str(tmp_path / "landing"), "--warehouse", str(warehouse))
+    assert result.returncode == 3
+    assert "another run is using" in result.stderr
+
+
+def test_status_before_any_run_says_what_to_do(tmp_path: Path):
+    result = spt("status", "--warehouse", str(tmp_path))
+    assert result.returncode == 2
+    assert "no run recorded" in result.stderr
