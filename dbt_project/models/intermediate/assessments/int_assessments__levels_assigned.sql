@@ -109,44 +109,12 @@ described as (
 
 ),
 
--- One sort serves three rules. Within a student's measure and window, newest first:
--- * the first row of each day is the administration that counts (the latest test of the day);
---   any other row of that day is superseded: a duplicate delivery when it repeats the row before
---   it exactly (a re-sent or cumulative file), otherwise a retest;
--- * the first row of the window is the student's latest administration in the window.
-ordered as (
-
-    select
-        described.*,
-        lag(assessment_date) over by_window is distinct from assessment_date as is_first_of_day,
-        lag(scale_score) over by_window is not distinct from scale_score
-            and lag(percentile) over by_window is not distinct from percentile
-            and lag(assessment_time) over by_window is not distinct from assessment_time
-            and lag(source_format) over by_window is not distinct from source_format
-            as repeats_previous_row,
-        row_number() over by_window = 1 as is_latest_in_window
-
-    from described
-    window by_window as (
-        partition by ineligible_reason is null, student_key, measure_id, school_year, window_name
-        order by
-            assessment_date desc,
-            assessment_time desc nulls last,
-            ingested_at desc,
-            source_row desc
-    )
-
-),
-
 final as (
 
     select
         student_key,
-        student_match,
         vendor_student_id,
-        state_student_id,
         school_id,
-        school_ref,
         school_year,
         window_name,
         assessment_date,
@@ -156,28 +124,17 @@ final as (
         subject,
         measure_id,
         scale_score,
-        standard_error,
         percentile,
-        level_basis_value,
         performance_level,
         performance_level_rank,
         expectation,
         is_proficient,
-        is_latest_in_window and ineligible_reason is null as is_latest_in_window,
-        coalesce(
-            ineligible_reason,
-            case
-                when not is_first_of_day and repeats_previous_row then 'duplicate_delivery'
-                when not is_first_of_day then 'same_day_retest_superseded'
-            end
-        ) as exclusion_reason,
-        source_format,
+        ineligible_reason,
         source_file,
         source_row,
-        file_sha256,
         ingested_at
 
-    from ordered
+    from described
 
 )
 

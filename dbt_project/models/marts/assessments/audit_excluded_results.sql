@@ -2,7 +2,7 @@ with
 
 results as (
 
-    select * from {{ ref('int_assessments__levels_assigned') }}
+    select * from {{ ref('int_assessments__counted') }}
     where exclusion_reason is not null
 
 ),
