@@ -233,3 +233,41 @@ def test_publication_gate_blocks_a_build_without_results(pipeline_run: PipelineR
     assert "publication blocked" in result.stderr
     assert "fct_assessment_results: is empty" in result.stderr
     assert folder_digest(warehouse / "published") == published_before
+
+
+def test_a_cumulative_redelivery_does_not_double_count(pipeline_run: PipelineRun, tmp_path: Path):
+    # The vendor sends the year's file again with its rows plus none new, under another name and
+    # with Windows line endings (so the content hash differs): every row is already known.
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(pipeline_run.warehouse_dir, warehouse)
+    landing = tmp_path / "landing"
+    shutil.copytree(pipeline_run.landing_dir, landing)
+    original = sorted((landing / "nwea_map").glob("*.csv"))[-1]
+    resent = landing / "nwea_map" / "ComboStudentAssessment_resent.csv"
+    resent.write_bytes(original.read_bytes().replace(b"\n", b"\r\n"))
+    rows_in_file = count_data_rows(original)
+    with duckdb.connect(str(pipeline_run.published_dir / "district.duckdb"), read_only=True) as con:
+        facts_before = con.execute("select count(*) from fct_assessment_results").fetchone()[0]
+
+    result = run_pipeline(landing, warehouse)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    with duckdb.connect(str(warehouse / "published" / "district.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from fct_assessment_results").fetchone()[0] == facts_before
+        resent_rows = con.execute(
+            "select reason, count(*) from audit_excluded_results where source_file = ? group by reason",
+            ["nwea_map/" + resent.name],
+        ).fetchall()
+    # The later delivery wins each tie: every row of the original file repeats a row of the new one
+    # and is set aside as a duplicate delivery; of the new file's rows only the earlier test of each
+    # same-day retest pair is set aside, as a superseded retest.
+    truth = pd.read_csv(pipeline_run.truth_dir / "results.csv")
+    retests_in_file = int(truth[(truth.source_file == "nwea_map/" + original.name) & truth.is_retest].shape[0])
+    assert retests_in_file > 0
+    assert resent_rows == [("same_day_retest_superseded", retests_in_file)]
+    with duckdb.connect(str(warehouse / "published" / "district.duckdb"), read_only=True) as con:
+        original_rows = con.execute(
+            "select reason, count(*) from audit_excluded_results where source_file = ? group by reason",
+            ["nwea_map/" + original.name],
+        ).fetchall()
+    assert original_rows == [("duplicate_delivery", rows_in_file)]
