@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,21 +29,31 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_landing(landing_dir: Path) -> list[LandingFile]:
+def landing_paths(landing_dir: Path) -> list[Path]:
     """Every data file under the landing folder, in a stable order."""
-    files = []
-    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
-        if path.name.startswith(".") or path.suffix.lower() not in DATA_SUFFIXES:
-            continue
-        files.append(
-            LandingFile(
+    return [
+        path
+        for path in sorted(p for p in landing_dir.rglob("*") if p.is_file())
+        if not path.name.startswith(".") and path.suffix.lower() in DATA_SUFFIXES
+    ]
+
+
+def scan_landing(landing_dir: Path) -> Iterator[LandingFile]:
+    """The landing files with their content hashes, in a stable order.
+
+    Hashing runs one file ahead on a second thread (hashlib releases the GIL), so the hash of
+    the next file is ready while the current one is being loaded.
+    """
+    paths = landing_paths(landing_dir)
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digests = [hasher.submit(file_sha256, path) for path in paths]
+        for path, digest in zip(paths, digests):
+            yield LandingFile(
                 path=path,
                 relative_path=path.relative_to(landing_dir).as_posix(),
                 size_bytes=path.stat().st_size,
-                sha256=file_sha256(path),
+                sha256=digest.result(),
             )
-        )
-    return files
 
 
 def _first_line(path: Path) -> str:
