@@ -14,6 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .canonical import MANIFEST_DDL, REJECTED_ROWS_DDL, results_table_ddl
 from .files import LandingFile, header_delimiter, read_header, scan_landing
@@ -75,6 +78,8 @@ def ingest_landing(
     on_file: Callable[[FileOutcome], None] | None = None,
 ) -> IngestSummary:
     """Load every new file under `landing_dir`; files already loaded are skipped."""
+    # Row numbers come from the order rows are read in (see _read_rows).
+    con.execute("set preserve_insertion_order = true")
     ensure_raw_schema(con)
     summary = IngestSummary()
     known = {
@@ -95,62 +100,89 @@ def ingest_landing(
     return summary
 
 
+Write = tuple[str, list]
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> FileOutcome:
-    """Load one file in one transaction: its rows, its rejections and its manifest line."""
+    """Load one file: its rows, its rejections and its manifest line are written in one transaction.
+
+    The file is first read and checked in temporary tables; only the writes to `raw` happen in
+    the transaction, so a run killed at any point leaves each file wholly loaded or not at all.
+    """
     ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
     header = read_header(landing_file.path)
     fmt = detect_format(header) if header else None
-    con.execute("begin transaction")
     try:
         if not header:
-            outcome = _reject_file(con, landing_file, None, 0, "empty_file", "the file is empty", ingested_at)
+            outcome, writes = _reject_file(landing_file, None, 0, "empty_file", "the file is empty", ingested_at)
         elif fmt is None:
-            rows = _count_rows(con, landing_file.path)
-            outcome = _reject_file(
-                con, landing_file, None, rows, "unknown_layout",
+            outcome, writes = _reject_file(
+                landing_file, None, _count_rows(con, landing_file.path), "unknown_layout",
                 f"no known export layout has this header (first columns: {', '.join(header[:5])})",
                 ingested_at,
             )
+        elif missing := [c for c in fmt.required_columns if c not in header]:
+            outcome, writes = _reject_file(
+                landing_file, fmt.name, _count_rows(con, landing_file.path), "missing_columns",
+                f"{fmt.description or fmt.name} is missing required column(s): {', '.join(missing)}",
+                ingested_at,
+            )
+        elif isinstance(fmt, ResultFormat):
+            outcome, writes = _prepare_results(con, landing_file, fmt, header, ingested_at)
         else:
-            missing = [c for c in fmt.required_columns if c not in header]
-            if missing:
-                rows = _count_rows(con, landing_file.path)
-                outcome = _reject_file(
-                    con, landing_file, fmt.name, rows, "missing_columns",
-                    f"{fmt.description or fmt.name} is missing required column(s): {', '.join(missing)}",
-                    ingested_at,
-                )
-            elif isinstance(fmt, ResultFormat):
-                outcome = _load_results(con, landing_file, fmt, header, ingested_at)
-            else:
-                outcome = _load_roster(con, landing_file, fmt, header, ingested_at)
-        _record_manifest(con, landing_file, outcome, ingested_at)
-        con.execute("commit")
-    except duckdb.Error as error:
-        con.execute("rollback")
-        con.execute("begin transaction")
-        rows = _count_rows(con, landing_file.path)
+            outcome, writes = _prepare_roster(con, landing_file, fmt, header, ingested_at)
+        _commit(con, writes + [_manifest_write(landing_file, outcome, ingested_at)])
+    except (duckdb.Error, pa.ArrowException) as error:
         reason = f"the file could not be loaded: {str(error).splitlines()[0]}"
-        outcome = _reject_file(con, landing_file, fmt.name if fmt else None, rows, "unreadable_file", reason, ingested_at)
-        _record_manifest(con, landing_file, outcome, ingested_at)
-        con.execute("commit")
+        outcome, writes = _reject_file(
+            landing_file, fmt.name if fmt else None, _count_rows(con, landing_file.path), "unreadable_file",
+            reason, ingested_at,
+        )
+        _commit(con, writes + [_manifest_write(landing_file, outcome, ingested_at)])
+    finally:
+        con.execute("drop view if exists _long; drop table if exists _rows; drop table if exists _errors")
     return outcome
 
 
-def _read_csv_sql(path: Path, header: list[str], columns: list[str]) -> str:
-    """Read the file as text with the header we already parsed: no type sniffing, no second pass.
+def _commit(con: duckdb.DuckDBPyConnection, writes: list[Write]) -> None:
+    con.execute("begin transaction")
+    try:
+        for sql, params in writes:
+            con.execute(sql, params)
+        con.execute("commit")
+    except duckdb.Error:
+        con.execute("rollback")
+        raise
 
-    `_source_row` is the record's row number as a spreadsheet shows it (the header is row 1).
+
+def _read_rows(con, path: Path, header: list[str], columns: list[str], typed: str = "") -> None:
+    """Read the file's `columns` as trimmed text (plus any `typed` expressions over them) into `_rows`.
+
+    Arrow's CSV reader parses on every core and returns the records in file order, so each record
+    gets `_source_row`, its row number as a spreadsheet shows it (the header is row 1). The header
+    is the one already parsed: nothing is sniffed and the file is read once.
     """
-    projection = ", ".join(q(c) for c in columns)
-    path_literal = str(path).replace("'", "''")
-    delimiter = "\t" if header_delimiter(path) == "\t" else ","
-    names = ", ".join("'" + c.replace("'", "''") + "': 'VARCHAR'" for c in header)
-    return (
-        f"select {projection}, (row_number() over ()) + 1 as _source_row "
-        f"from read_csv('{path_literal}', header = true, auto_detect = false, delim = '{delimiter}', "
-        f"quote = '\"', escape = '\"', columns = {{{names}}})"
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+        parse_options=pacsv.ParseOptions(delimiter=header_delimiter(path), newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns,
+            column_types={c: pa.string() for c in columns},
+            strings_can_be_null=False,
+        ),
     )
+    table = table.append_column("_source_row", pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64)))
+    trimmed = ", ".join(f"nullif(trim({q(c)}), '') as {q(c)}" for c in columns)
+    extra = f", {typed}" if typed else ""
+    con.register("_arrow_rows", table)
+    try:
+        con.execute(
+            f"create or replace temp table _rows as select *{extra} from ("
+            f"select _source_row, {trimmed} from _arrow_rows)"
+        )
+    finally:
+        con.unregister("_arrow_rows")
 
 
 def _count_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
@@ -163,10 +195,6 @@ def _count_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     except duckdb.Error:
         with open(path, "rb") as handle:
             return max(sum(1 for _ in handle) - 1, 0)
-
-
-def _text(column: str) -> str:
-    return f"nullif(trim({q(column)}), '')"
 
 
 def _measure_branches(fmt: ResultFormat, header: list[str]) -> list[str]:
@@ -212,7 +240,8 @@ REJECTION_MESSAGE_SQL = """
 """
 
 
-def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ingested_at) -> FileOutcome:
+def _prepare_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ingested_at):
+    """Read and check an assessment export; return its outcome and the writes that load it."""
     present = set(header)
     wanted = sorted(
         {c for c in fmt.columns.values() if c in present}
@@ -226,15 +255,11 @@ def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ing
         return q(name) if name and name in present else "null::varchar"
 
     date_formats = "[" + ", ".join(f"'{f}'" for f in fmt.date_formats) + "]"
-    trimmed = ", ".join(f"nullif(trim({q(c)}), '') as {q(c)}" for c in wanted)
     measure = f", {fmt.measure_expr} as _measure_id" if fmt.measure_expr else ""
-    # One pass over the file: trimmed text plus every field the row's measures share, typed once.
-    con.execute(
-        f"""
-        create or replace temp table _rows as
-        with src as (select {trimmed}, _source_row from ({_read_csv_sql(landing_file.path, header, wanted)}))
-        select
-            *,
+    # Every field the row's measures share is typed once per file row, in the reading pass.
+    _read_rows(
+        con, landing_file.path, header, wanted,
+        typed=f"""
             {text('vendor_student_id')} as vendor_student_id,
             {text('state_student_id')} as state_student_id,
             {text('school_ref')} as school_ref,
@@ -246,8 +271,7 @@ def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ing
             {GRADE_SQL.format(x=text('assessed_grade'))} as assessed_grade,
             try_cast({text('standard_error')} as double) as standard_error
             {measure}
-        from src
-        """
+        """,
     )
     rows_read = con.execute("select count(*) from _rows").fetchone()[0]
     con.execute(
@@ -282,9 +306,10 @@ def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ing
     con.execute(f"create or replace temp table _errors as select distinct * from ({' union all '.join(checks)})")
     rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
     source_file = landing_file.relative_path.replace("'", "''")
+    writes: list[Write] = []
     if rows_rejected:
         record = ", ".join(f"{q(c)} := _rows.{q(c)}" for c in wanted)
-        con.execute(
+        writes.append((
             f"""
             insert into raw.rejected_rows
             select
@@ -296,9 +321,9 @@ def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ing
             join _rows on _rows._source_row = e._source_row
             """,
             [ingested_at],
-        )
+        ))
     keep = "where _source_row not in (select _source_row from _errors)" if rows_rejected else ""
-    con.execute(
+    writes.append((
         f"""
         insert into raw.{fmt.raw_table} by name
         select
@@ -313,18 +338,15 @@ def _load_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ing
         {keep}
         """,
         [ingested_at],
-    )
-    con.execute("drop view _long; drop table _rows; drop table _errors")
-    return FileOutcome(
-        landing_file.relative_path, fmt.name, "loaded", rows_read, rows_read - rows_rejected, rows_rejected,
-        None if rows_rejected == 0 else f"{rows_rejected} row(s) rejected",
-    )
+    ))
+    return _loaded(landing_file, fmt.name, rows_read, rows_rejected), writes
 
 
-def _load_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, ingested_at) -> FileOutcome:
+def _prepare_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, ingested_at):
+    """Read and check a roster table; return its outcome and the writes that load it as text."""
     columns = [c for c in header if c]
-    con.execute(f"create or replace temp table _src as {_read_csv_sql(landing_file.path, header, columns)}")
-    rows_read = con.execute("select count(*) from _src").fetchone()[0]
+    _read_rows(con, landing_file.path, header, columns)
+    rows_read = con.execute("select count(*) from _rows").fetchone()[0]
     existing = {
         row[0]
         for row in con.execute(
@@ -332,61 +354,72 @@ def _load_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, inge
             [fmt.raw_table],
         ).fetchall()
     }
+    writes: list[Write] = []
     if not existing:
         body = ", ".join(f"{q(c)} varchar" for c in columns)
-        con.execute(
+        writes.append((
             f"create table raw.{fmt.raw_table} ({body}, source_file varchar, source_row bigint, "
-            f"file_sha256 varchar, ingested_at timestamp)"
-        )
-    else:
-        for column in columns:
-            if column not in existing:
-                con.execute(f"alter table raw.{fmt.raw_table} add column {q(column)} varchar")
+            f"file_sha256 varchar, ingested_at timestamp)",
+            [],
+        ))
+    # A new column in a later delivery is added; a column it no longer has stays, NULL for its rows.
+    writes += [
+        (f"alter table raw.{fmt.raw_table} add column {q(c)} varchar", [])
+        for c in columns
+        if existing and c not in existing
+    ]
     missing_checks = " union all ".join(
-        f"select _source_row, '{c}' as column_name from _src where {_text(c)} is null"
-        for c in fmt.required_columns
+        f"select _source_row, '{c}' as column_name from _rows where {q(c)} is null" for c in fmt.required_columns
     )
     con.execute(f"create or replace temp table _errors as {missing_checks}")
+    rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
     source_file = landing_file.relative_path.replace("'", "''")
-    con.execute(
-        f"""
-        insert into raw.rejected_rows
-        select '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, 'missing_value',
-               '{source_file} row ' || e._source_row || ' column ''' || e.column_name || ''': a value is required',
-               to_json(s)::varchar, ?::timestamp
-        from _errors e join _src s on s._source_row = e._source_row
-        """,
-        [ingested_at],
-    )
-    projection = ", ".join(f"{_text(c)} as {q(c)}" for c in columns)
-    con.execute(
+    if rows_rejected:
+        writes.append((
+            f"""
+            insert into raw.rejected_rows
+            select '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, 'missing_value',
+                   '{source_file} row ' || e._source_row || ' column ''' || e.column_name
+                   || ''': a value is required',
+                   to_json(s)::varchar, ?::timestamp
+            from _errors e join _rows s on s._source_row = e._source_row
+            """,
+            [ingested_at],
+        ))
+    projection = ", ".join(q(c) for c in columns)
+    keep = "where _source_row not in (select _source_row from _errors)" if rows_rejected else ""
+    writes.append((
         f"""
         insert into raw.{fmt.raw_table} by name
         select {projection}, '{source_file}' as source_file, _source_row as source_row,
                '{landing_file.sha256}' as file_sha256, ?::timestamp as ingested_at
-        from _src where _source_row not in (select _source_row from _errors)
+        from _rows {keep}
         """,
         [ingested_at],
-    )
-    rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
-    con.execute("drop table _src; drop table _errors")
+    ))
+    return _loaded(landing_file, fmt.name, rows_read, rows_rejected), writes
+
+
+def _loaded(landing_file: LandingFile, fmt_name: str, rows_read: int, rows_rejected: int) -> FileOutcome:
     return FileOutcome(
-        landing_file.relative_path, fmt.name, "loaded", rows_read, rows_read - rows_rejected, rows_rejected,
+        landing_file.relative_path, fmt_name, "loaded", rows_read, rows_read - rows_rejected, rows_rejected,
         None if rows_rejected == 0 else f"{rows_rejected} row(s) rejected",
     )
 
 
-def _reject_file(con, landing_file: LandingFile, fmt_name, rows, reason_code, reason, ingested_at) -> FileOutcome:
-    con.execute(
+def _reject_file(landing_file: LandingFile, fmt_name, rows, reason_code, reason, ingested_at):
+    """A file rejected whole: every one of its rows counts as rejected, for one reason."""
+    outcome = FileOutcome(landing_file.relative_path, fmt_name, "rejected", rows, 0, rows, f"{reason_code}: {reason}")
+    write = (
         "insert into raw.rejected_rows values (?, null, ?, null, ?, ?, null, ?)",
         [landing_file.relative_path, landing_file.sha256, reason_code, f"{landing_file.relative_path}: {reason}",
          ingested_at],
     )
-    return FileOutcome(landing_file.relative_path, fmt_name, "rejected", rows, 0, rows, f"{reason_code}: {reason}")
+    return outcome, [write]
 
 
-def _record_manifest(con, landing_file: LandingFile, outcome: FileOutcome, ingested_at) -> None:
-    con.execute(
+def _manifest_write(landing_file: LandingFile, outcome: FileOutcome, ingested_at) -> Write:
+    return (
         "insert into raw.file_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             landing_file.sha256, landing_file.relative_path, outcome.file_format, landing_file.size_bytes,

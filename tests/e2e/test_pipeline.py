@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import PipelineRun, run_pipeline
+from tests.conftest import PipelineRun, run_pipeline, spt
 
 pytestmark = pytest.mark.e2e
 
@@ -271,3 +271,13 @@ def test_a_cumulative_redelivery_does_not_double_count(pipeline_run: PipelineRun
             ["nwea_map/" + original.name],
         ).fetchall()
     assert original_rows == [("duplicate_delivery", rows_in_file)]
+
+
+def test_status_reports_the_last_run_and_the_publication(pipeline_run: PipelineRun):
+    result = spt("status", "--warehouse", str(pipeline_run.warehouse_dir))
+    assert result.returncode == 0, result.stderr
+    assert "published" in result.stdout
+    with duckdb.connect(str(pipeline_run.published_dir / "district.duckdb"), read_only=True) as con:
+        facts = con.execute("select count(*) from fct_assessment_results").fetchone()[0]
+    assert f"{facts:,}" in result.stdout
+    assert "agg_school_proficiency" in result.stdout

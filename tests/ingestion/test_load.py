@@ -140,3 +140,24 @@ def test_missing_required_column_rejects_the_file(tmp_path: Path):
     outcome = ingest_landing(con, root).files[0]
     assert outcome.status == "rejected"
     assert "missing required column(s): TestStartDate" in outcome.reason
+
+
+def test_source_row_is_the_spreadsheet_row_in_a_file_read_in_parallel(tmp_path: Path):
+    # Large enough to be parsed in many blocks on every core: each record must keep its own row.
+    root = tmp_path / "landing"
+    root.mkdir()
+    rows = 250_000
+    students = [f"{100000 + i}" for i in range(rows)]
+    lines = [MAP_HEADER] + [
+        f'"Fall 2021-2022","GB","255901321","GB Elem","{sid}","9{sid}","Reading","Survey With Goals","{i}",'
+        f'"09/16/2021","08:54:50","{150 + i % 100}","3.40","57","Avg"'
+        for i, sid in enumerate(students)
+    ]
+    (root / "AssessmentResults.csv").write_text("\n".join(lines) + "\n")
+    con = duckdb.connect()
+    ingest_landing(con, root)
+    mismatched = con.execute(
+        "select count(*) from raw.nwea_map_results where vendor_student_id <> cast(100000 + source_row - 2 as varchar)"
+    ).fetchone()[0]
+    assert con.execute("select count(*) from raw.nwea_map_results").fetchone()[0] == rows
+    assert mismatched == 0
