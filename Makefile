@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 STUDENTS ?= 200000
-YEARS ?= 1
+YEARS ?= 3
 WAREHOUSE ?= warehouse
 
 export GX_ANALYTICS_ENABLED := false

@@ -1,7 +1,7 @@
 """Benchmark: time each pipeline stage on a generated district and compare with DuckDB merely
 reading the same export files into tables.
 
-    python bench/pipeline_bench.py --students 200000 --years 1
+    python bench/pipeline_bench.py --students 200000 --years 3
 
 Prints the seconds per stage, the total, the ratio to the raw read, and the peak memory of
 this process and of its children (the dbt process).
@@ -89,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200_000)
     parser.add_argument("--schools", type=int, default=0, help="default: one school per 500 students")
-    parser.add_argument("--years", type=int, default=1)
+    parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", default=None, help="default: a temporary folder, removed afterwards")
     args = parser.parse_args()
