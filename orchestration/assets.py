@@ -1,6 +1,7 @@
 """Dagster assets: a few lines each, calling the stages in orchestration.stages."""
 
 import json
+from datetime import datetime, timezone
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
@@ -102,7 +103,13 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     paths = Paths.from_env()
     checks_file = paths.runs_dir / f"checks-{context.run_id}.json"
     checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
-    publication = stages.publish_marts(paths, context.run_id, checks)
+    # Publications are named so that their names sort by time (history keeps the newest).
+    publication_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{context.run_id[:8]}"
+    publication = stages.publish_marts(paths, publication_id, checks)
     return dg.MaterializeResult(
-        metadata={"path": str(paths.published_dir), **{f"rows.{t}": n for t, n in publication.tables.items()}}
+        metadata={
+            "path": str(paths.published_dir),
+            "publication": publication_id,
+            **{f"rows.{t}": n for t, n in publication.tables.items()},
+        }
     )

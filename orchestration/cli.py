@@ -125,7 +125,8 @@ def run_pipeline(paths: Paths) -> dict:
     failed_checks = [c for c in checks if not c["passed"] and c["blocking"]]
     status = "published" if published and not failures else "blocked" if failed_checks else "failed"
     record = {
-        "run_id": result.run_id,
+        "run_id": run_id,
+        "dagster_run_id": result.run_id,
         "status": status,
         "seconds": round(elapsed, 1),
         "landing_dir": str(paths.landing_dir),

@@ -85,7 +85,10 @@ def publish(
     checks: list[dict] | None = None,
     build_schema: str = "marts",
 ) -> Publication:
-    """Publish the marts of `build_db` into `published_dir` (district.duckdb, public.duckdb, parquet/)."""
+    """Publish the marts of `build_db` into `published_dir` (district.duckdb, public.duckdb, parquet/).
+
+    `run_id` names the publication; names must sort by time, since history keeps the newest.
+    """
     published_dir = Path(published_dir)
     with writer_lock(published_dir):
         staging = published_dir / f".staging-{run_id}"
@@ -108,7 +111,11 @@ def publish(
 
 
 def _build_files(build_db: Path, staging: Path, schema: str) -> tuple[dict[str, int], dict[str, int]]:
-    con = duckdb.connect(str(staging / "district.duckdb"))
+    con = duckdb.connect(
+        str(staging / "district.duckdb"),
+        config={"memory_limit": os.environ.get("SPT_DUCKDB_MEMORY_LIMIT", "3GB")},
+    )
+    con.execute("set enable_progress_bar = false")
     try:
         con.execute(f"attach '{build_db}' as build (read_only)")
         con.execute(f"attach '{staging / 'public.duckdb'}' as public")
