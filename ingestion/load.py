@@ -78,8 +78,6 @@ def ingest_landing(
     on_file: Callable[[FileOutcome], None] | None = None,
 ) -> IngestSummary:
     """Load every new file under `landing_dir`; files already loaded are skipped."""
-    # Row numbers come from the order rows are read in (see _read_rows).
-    con.execute("set preserve_insertion_order = true")
     ensure_raw_schema(con)
     summary = IngestSummary()
     known = {
