@@ -136,9 +136,17 @@ def files_accounted_for(con) -> CheckResult:
     )
 
 
+def files_recorded_once(con) -> CheckResult:
+    return _sql_check(
+        con, "raw_file_manifest_grain_unique", "raw.file_manifest",
+        "select file_sha256, count(*) as n from raw.file_manifest group by file_sha256 having count(*) > 1",
+        "one manifest line per file content (sha256)",
+    )
+
+
 def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[CheckResult]:
     """Every check that guards the marts before they are published."""
-    results = [files_accounted_for(con)]
+    results = [files_accounted_for(con), files_recorded_once(con)]
     for table in GRAINS:
         results.append(table_not_empty(con, table))
         results.append(grain_is_unique(con, table))

@@ -14,8 +14,8 @@ def make_build(path: Path, *, duplicate_result: bool = False, unsuppressed_small
     con = duckdb.connect(str(path))
     con.execute("create schema raw; create schema marts")
     con.execute(
-        "create table raw.file_manifest as select 'a.csv' as source_file, 3 as rows_read, 3 as rows_loaded, "
-        "0 as rows_rejected"
+        "create table raw.file_manifest as select 'abc' as file_sha256, 'a.csv' as source_file, 3 as rows_read, "
+        "3 as rows_loaded, 0 as rows_rejected"
     )
     con.execute(
         "create table marts.dim_students as select * from (values ('s1', '1001', 'Ada', 'Lovelace'), "
