@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from .schemas import agg_school_proficiency_schema
+
 
 @dataclass
 class CheckResult:
@@ -144,6 +146,24 @@ def files_recorded_once(con) -> CheckResult:
     )
 
 
+def schema_conforms(con, table: str, schema, schema_name: str = "marts") -> CheckResult:
+    """Validate a whole table against a pandera schema; every failing rule is reported."""
+    import pandera.errors
+
+    frame = con.execute(f"select * from {schema_name}.{table}").df()
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        rules = sorted({f"{c}: {k}" for c, k in zip(cases["column"].fillna("table"), cases["check"].astype(str))})
+        sample = cases.head(5).to_dict(orient="records")
+        return CheckResult(
+            f"{table}_schema", table, False, True,
+            f"{table}: {len(cases)} failure(s) of its schema: {'; '.join(rules[:5])}", len(cases), sample,
+        )
+    return CheckResult(f"{table}_schema", table, True, True, f"{table}: conforms to its schema ({len(frame)} rows)")
+
+
 def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[CheckResult]:
     """Every check that guards the marts before they are published."""
     results = [files_accounted_for(con), files_recorded_once(con)]
@@ -155,5 +175,6 @@ def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[Chec
         percentages_in_range(con),
         small_cells_suppressed(con, minimum_n),
         proficiency_consistent_with_levels(con),
+        schema_conforms(con, "agg_school_proficiency", agg_school_proficiency_schema(minimum_n)),
     ]
     return results

@@ -37,7 +37,8 @@ def make_build(path: Path, *, duplicate_result: bool = False, unsuppressed_small
     n_tested, suppressed = ("2", "false") if unsuppressed_small_cell else ("null", "true")
     con.execute(
         f"""create table marts.agg_school_proficiency as select 'sch1' as school_id, 2026 as school_year,
-            'Fall' as window_name, 3 as grade_level, 'map_math' as measure_id, 'all' as student_group,
+            'Fall' as window_name, 3 as grade_level, 'math' as subject, 'map_math' as measure_id,
+            'all' as student_group,
             {n_tested}::bigint as n_students, {n_tested}::bigint as n_tested, null::bigint as n_proficient,
             null::double as pct_proficient, null::double as pct_below_expectation,
             null::double as pct_at_expectation, null::double as pct_above_expectation,
@@ -113,3 +114,22 @@ def test_previous_publications_are_kept_up_to_the_limit(tmp_path: Path):
     assert sorted(p.name for p in (published / "history").iterdir()) == ["run-2", "run-3"]
     assert (published / "history" / "run-3" / "district.duckdb").exists()
     assert read_manifest(published)["run_id"] == "run-4"
+
+
+def test_schema_rejects_a_percentage_over_100_and_an_unknown_group(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb")
+    con = duckdb.connect(str(build))
+    con.execute(
+        """insert into marts.agg_school_proficiency values
+           ('sch1', 2026, 'Fall', 4, 'math', 'map_math', 'all', 30, 25, 20, 104.0, 0.0, 60.0, 40.0, 201.5, false),
+           ('sch1', 2026, 'Fall', 5, 'math', 'map_math', 'left_handed', 30, 25, 20, 80.0, 20.0, 60.0, 20.0, 201.5,
+            false)"""
+    )
+    from quality.checks import schema_conforms
+    from quality.schemas import agg_school_proficiency_schema
+
+    result = schema_conforms(con, "agg_school_proficiency", agg_school_proficiency_schema(10))
+    assert not result.passed
+    failing = {(c["column"], c["failure_case"]) for c in result.sample}
+    assert ("pct_proficient", 104.0) in failing
+    assert ("student_group", "left_handed") in failing
