@@ -204,10 +204,11 @@ def test_failing_blocking_check_leaves_the_publication_byte_for_byte_unchanged(
     shutil.copytree(pipeline_run.warehouse_dir, warehouse)
     shutil.copytree(pipeline_run.landing_dir, landing)
     published_before = folder_digest(warehouse / "published")
-    # A known student tested in July, when no roster enrollment covers the date, at a school the
-    # roster does not know: the result cannot be attributed to a known school.
-    export = next((landing / "nwea_map").glob("*.csv"))
-    header, first_row = export.read_text().splitlines()[:2]
+    # A known student tested on 2 July, before any roster enrollment of the new year begins, at a
+    # school the roster does not know: the result cannot be attributed to a known school, and the
+    # dbt relationship test from results to schools fails.
+    export = sorted((landing / "nwea_map").glob("*.csv"))[0]
+    header = export.read_text().splitlines()[0]
     columns = header.split(",")
     values = pd.read_csv(export, dtype=str, keep_default_na=False, nrows=1).iloc[0].to_dict()
     values.update({"School_StateID": "999999999", "TestStartDate": "07/02/2025", "TestStartTime": "09:00:00"})
