@@ -1,5 +1,5 @@
-"""School calendar of the synthetic district: school days, testing ranges, the configured
-assessment windows (config/district.yml)."""
+"""School calendar of the synthetic district: school days, testing ranges, and the assessment
+windows configured in config/district.yml (read through the project's config loader)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from ingestion.config_loader import DistrictDefinitions, calendar_days
 
 WINDOW_NAMES = ("Fall", "Winter", "Spring")
 DIBELS_PERIODS = ("BOY", "MOY", "EOY")
@@ -22,24 +23,26 @@ MOVE_RANGE = ((12, 1), (2, 14))
 
 @dataclass(frozen=True)
 class DistrictConfig:
+    """What the generator needs from the district's validated definitions (config/)."""
+
     name: str
     state_district_id: str
-    # month-day on which each window starts, in window order
-    window_starts: tuple[tuple[int, int], ...]
-    window_names: tuple[str, ...]
+    # the configured window of every day of every configured school year
+    window_of_day: dict[np.datetime64, str]
 
+    @classmethod
+    def from_definitions(cls, definitions: DistrictDefinitions) -> "DistrictConfig":
+        days = calendar_days(definitions.assessment_windows)
+        dates = np.array(days["calendar_date"].tolist(), dtype="datetime64[D]")
+        return cls(
+            name=definitions.district.district.name,
+            state_district_id=definitions.district.district.state_district_id or "",
+            window_of_day=dict(zip(dates, days["window_name"])),
+        )
 
-def load_district_config(config_dir: Path) -> DistrictConfig:
-    """Read the parts of config/district.yml that the generator needs."""
-    raw = yaml.safe_load((config_dir / "district.yml").read_text(encoding="utf-8"))
-    windows = raw["calendar"]["windows"]
-    starts = tuple(tuple(int(p) for p in str(w["starts"]).split("-")) for w in windows)
-    return DistrictConfig(
-        name=str(raw["district"]["name"]),
-        state_district_id=str(raw["district"]["state_district_id"]),
-        window_starts=starts,  # type: ignore[arg-type]
-        window_names=tuple(str(w["name"]) for w in windows),
-    )
+    def windows_of(self, days: np.ndarray) -> set[str | None]:
+        """The configured windows the given days fall in (None for a day outside the calendar)."""
+        return {self.window_of_day.get(day) for day in np.asarray(days, dtype="datetime64[D]")}
 
 
 def _day(year: int, month: int, day: int) -> np.datetime64:
@@ -101,16 +104,3 @@ class SchoolYearCalendar:
     def move_days(self) -> np.ndarray:
         (m1, d1), (m2, d2) = MOVE_RANGE
         return self.school_days(_in_school_year(self.school_year, m1, d1), _in_school_year(self.school_year, m2, d2))
-
-
-def configured_window_index(config: DistrictConfig, days: np.ndarray) -> np.ndarray:
-    """Window number (0-based, in config order) of each day, from the configured start days."""
-    days = np.asarray(days, dtype="datetime64[D]")
-    months = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    month_day = months * 100 + (days - days.astype("datetime64[M]")).astype(np.int64) + 1
-    # Position in the school year: July-December come first.
-    school_order = np.where(month_day >= 701, month_day - 700, month_day + 1200)
-    starts = np.array([m * 100 + d for m, d in config.window_starts])
-    start_order = np.where(starts >= 701, starts - 700, starts + 1200)
-    ranked = np.argsort(start_order)
-    return ranked[np.searchsorted(start_order[ranked], school_order, side="right") - 1]

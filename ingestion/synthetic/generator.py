@@ -13,7 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import dibels8, nwea_map
-from .calendar import MAP_TESTING, DIBELS_TESTING, WINDOW_NAMES, configured_window_index, load_district_config
+from ingestion.config_loader import load_definitions
+
+from .calendar import DIBELS_TESTING, MAP_TESTING, WINDOW_NAMES, DistrictConfig
 from .context import TRUTH_RESULT_SCHEMA, District, StudentText, YearPlan, build_teachers
 from .norms import dibels_anchors
 from .oneroster import write_oneroster
@@ -25,14 +27,12 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 _TRUTH_WRITE = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
 
 
-def _check_calendar(config, plans: list[YearPlan]) -> None:
+def _check_calendar(config: DistrictConfig, plans: list[YearPlan]) -> None:
     """Testing ranges must fall in the configured window of the same name."""
-    expected = [config.window_names.index(w) for w in WINDOW_NAMES]
     for plan in plans:
         for ranges in (MAP_TESTING, DIBELS_TESTING):
             for window, days in enumerate(plan.enrollment.calendar.testing_days(ranges)):
-                found = set(configured_window_index(config, days).tolist())
-                if found != {expected[window]}:
+                if config.windows_of(days) != {WINDOW_NAMES[window]}:
                     raise ValueError(
                         f"config/district.yml windows do not place the {WINDOW_NAMES[window]} testing days "
                         f"of {plan.label} in the {WINDOW_NAMES[window]} window"
@@ -62,8 +62,9 @@ def generate_district(
     if years < 1:
         raise ValueError("years must be at least 1")
     out = Path(out_dir)
-    config = load_district_config(Path(config_dir) if config_dir else DEFAULT_CONFIG_DIR)
-    anchors = dibels_anchors(Path(config_dir) if config_dir else DEFAULT_CONFIG_DIR)
+    definitions = load_definitions(Path(config_dir) if config_dir else DEFAULT_CONFIG_DIR)
+    config = DistrictConfig.from_definitions(definitions)
+    anchors = dibels_anchors(definitions.cut_scores)
     landing, truth_dir = out / "landing", out / "truth"
     for folder in (landing, truth_dir):
         if folder.exists():

@@ -8,7 +8,6 @@ config/cut_scores.csv, the others approximate the published benchmark goals.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -128,32 +127,35 @@ _DIBELS_ANCHORS = {
     ("dibels8_orf_accuracy", 3): ((92, 95, 98), (94, 97, 99), (95, 97, 99)),
     ("dibels8_maze", 3): ((6, 9, 13), (8, 11, 15), (10, 13, 17)),
 }
-_CONFIG_GRADE = {"K": 0, "1": 1, "2": 2, "3": 3}
 _WINDOW_PERIOD = {"Fall": 0, "Winter": 1, "Spring": 2}
 _LEVEL_POSITION = {"Below Benchmark": 0, "At Benchmark": 1, "Above Benchmark": 2}
 
 
-def dibels_anchors(config_dir: Path) -> dict[tuple[str, int, int], tuple[float, float, float]]:
+def dibels_anchors(cut_scores: pd.DataFrame) -> dict[tuple[str, int, int], tuple[float, float, float]]:
     """(measure, form grade, period 0..2) -> lowest Below, At and Above Benchmark scores.
 
-    The district's configured cut scores (config/cut_scores.csv) take precedence.
+    The district's configured cut scores (the validated, expanded config cut_scores) take
+    precedence over the approximations above.
     """
     anchors = {
         (measure, grade, period): tuple(float(x) for x in values[period])
         for (measure, grade), values in _DIBELS_ANCHORS.items()
         for period in range(3)
     }
-    cuts = pd.read_csv(config_dir / "cut_scores.csv", dtype=str)
-    cuts = cuts[cuts["measure_id"].str.startswith("dibels8_") & cuts["grade_level"].isin(_CONFIG_GRADE)]
-    configured: dict[tuple[str, int, int], list[float]] = {}
-    for row in cuts.itertuples(index=False):
-        if row.level not in _LEVEL_POSITION or row.window_name not in _WINDOW_PERIOD:
-            continue
-        key = (row.measure_id, _CONFIG_GRADE[row.grade_level], _WINDOW_PERIOD[row.window_name])
-        configured.setdefault(key, [np.nan] * 3)[_LEVEL_POSITION[row.level]] = float(row.min_score)
-    for key, values in configured.items():
-        if not np.isnan(values).any():
-            anchors[key] = tuple(values)  # type: ignore[assignment]
+    cuts = cut_scores[
+        cut_scores["measure_id"].str.startswith("dibels8_")
+        & cut_scores["grade_level"].between(0, 3)
+        & cut_scores["level"].isin(_LEVEL_POSITION)
+        & cut_scores["window_name"].isin(_WINDOW_PERIOD)
+    ]
+    configured = cuts.pivot_table(
+        index=[cuts["measure_id"], cuts["grade_level"], cuts["window_name"].map(_WINDOW_PERIOD)],
+        columns=cuts["level"].map(_LEVEL_POSITION),
+        values="min_score",
+        aggfunc="min",
+    ).dropna()
+    for (measure, grade, period), row in configured.iterrows():
+        anchors[(measure, int(grade), int(period))] = tuple(float(row[i]) for i in range(3))
     return anchors
 
 
