@@ -2,18 +2,7 @@
 benchmark period, with the composite and each measure as a block of columns."""
 
 from .base import MeasureBlock, ResultFormat
-
-# (measure_id, the name written in the header before " - Score")
-_MEASURE_HEADERS = (
-    ("dibels8_lnf", "Letter Names (LNF)"),
-    ("dibels8_psf", "Phonemic Awareness (PSF)"),
-    ("dibels8_nwf_cls", "Letter Sounds (NWF-CLS)"),
-    ("dibels8_nwf_wrc", "Decoding (NWF-WRC)"),
-    ("dibels8_wrf", "Word Reading (WRF)"),
-    ("dibels8_orf_accuracy", "Reading Accuracy (ORF-Accu)"),
-    ("dibels8_orf", "Reading Fluency (ORF)"),
-    ("dibels8_maze", "Reading Comprehension (Maze)"),
-)
+from .headers import DIBELS8_MEASURE_LABELS
 
 MEASURE_BLOCKS = (
     MeasureBlock(
@@ -29,7 +18,7 @@ MEASURE_BLOCKS = (
         percentile=f"{label} - National Norm Percentile",
         level=f"{label} - Level",
     )
-    for measure_id, label in _MEASURE_HEADERS
+    for measure_id, label in DIBELS8_MEASURE_LABELS.items()
 )
 
 MCLASS_DIBELS8_BENCHMARK = ResultFormat(
