@@ -19,7 +19,10 @@ SHARES = ("pct_proficient", "pct_below_expectation", "pct_at_expectation", "pct_
 
 
 def agg_school_proficiency_schema(minimum_n: int) -> pa.DataFrameSchema:
-    """Keys present, groups named as documented, percentages in 0-100, small cells hidden."""
+    """Keys present, groups named as documented, percentages in 0-100, small cells hidden.
+
+    The grain is checked with the other tables' grains in quality/checks.py.
+    """
     shown = lambda df: ~df["is_suppressed"]  # noqa: E731
     return pa.DataFrameSchema(
         {
@@ -45,7 +48,12 @@ def agg_school_proficiency_schema(minimum_n: int) -> pa.DataFrameSchema:
                 name=f"shown_cells_have_at_least_{minimum_n}_tested",
             ),
             pa.Check(lambda df: ~shown(df) | (df["n_proficient"] <= df["n_tested"]), name="proficient_within_tested"),
+            pa.Check(
+                lambda df: ~shown(df)
+                | ((df["pct_below_expectation"] + df["pct_at_expectation"] + df["pct_above_expectation"] - 100).abs()
+                   <= 0.2),
+                name="below_at_above_add_to_100",
+            ),
         ],
-        unique=["school_id", "school_year", "window_name", "grade_level", "measure_id", "student_group"],
         strict=False,
     )

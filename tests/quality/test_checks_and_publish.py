@@ -6,7 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from quality.checks import grain_is_unique, run_gate_checks, small_cells_suppressed
+from quality.checks import grain_is_unique, run_gate_checks, schema_conforms
+from quality.schemas import agg_school_proficiency_schema
 from quality.publish import PublicationError, publish, read_manifest
 
 
@@ -65,9 +66,9 @@ def test_duplicate_result_breaks_the_grain(tmp_path: Path):
 
 def test_small_cell_shown_with_two_students_fails_suppression(tmp_path: Path):
     con = duckdb.connect(str(make_build(tmp_path / "build.duckdb", unsuppressed_small_cell=True)), read_only=True)
-    result = small_cells_suppressed(con, minimum_n=10)
+    result = schema_conforms(con, "agg_school_proficiency", agg_school_proficiency_schema(10))
     assert not result.passed
-    assert result.sample[0]["n_tested"] == 2
+    assert {c["check"] for c in result.sample} == {"shown_cells_have_at_least_10_tested"}
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -125,9 +126,6 @@ def test_schema_rejects_a_percentage_over_100_and_an_unknown_group(tmp_path: Pat
            ('sch1', 2026, 'Fall', 5, 'math', 'map_math', 'left_handed', 30, 25, 20, 80.0, 20.0, 60.0, 20.0, 201.5,
             false)"""
     )
-    from quality.checks import schema_conforms
-    from quality.schemas import agg_school_proficiency_schema
-
     result = schema_conforms(con, "agg_school_proficiency", agg_school_proficiency_schema(10))
     assert not result.passed
     failing = {(c["column"], c["failure_case"]) for c in result.sample}
