@@ -251,11 +251,8 @@ def generate(students: int, schools: int, years: int, seed: int, out: str) -> No
     console.print(f"[green]✔[/] generated in {time.monotonic() - started:.1f} s")
     report.print(f"landing files: {Path(out).resolve() / 'landing'}")
     report.print(f"ground truth:  {Path(out).resolve() / 'truth'}")
-    if isinstance(summary, dict):
-        files = summary.get("files") or summary.get("rows_per_file")
-        if isinstance(files, dict):
-            for name, rows in files.items():
-                report.print(f"  {name}: {rows}")
+    for name, rows in summary["rows_per_file"].items():
+        report.print(f"  {name}: {rows:,} rows")
 
 
 @main.command()

@@ -53,7 +53,6 @@ class RosterFormat:
     raw_table: str
     signature: tuple[str, ...]
     required_columns: tuple[str, ...]
-    key_column: str = "sourcedId"
     excludes: tuple[str, ...] = field(default_factory=tuple)
     description: str = ""
 

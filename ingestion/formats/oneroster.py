@@ -50,6 +50,5 @@ ONEROSTER_TABLES = (
         raw_table="oneroster_manifest",
         signature=("propertyName", "value"),
         required_columns=("propertyName", "value"),
-        key_column="propertyName",
     ),
 )
