@@ -26,6 +26,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "vendor_level": "VARCHAR",
 }
 
+# One row per file content (file_sha256): a file seen again, under any name, is not loaded again.
 MANIFEST_DDL = """
 create table if not exists raw.file_manifest (
     file_sha256 varchar,
@@ -41,6 +42,8 @@ create table if not exists raw.file_manifest (
 )
 """
 
+# One row per rejected (source_file, source_row, column_name, reason_code); a file rejected whole
+# has one row with source_row NULL.
 REJECTED_ROWS_DDL = """
 create table if not exists raw.rejected_rows (
     source_file varchar,

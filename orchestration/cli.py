@@ -106,8 +106,9 @@ def run_pipeline(paths: Paths) -> dict:
             tags={"spt/run_id": run_id},
         )
     elapsed = time.monotonic() - started
-    checks_file = paths.runs_dir / f"checks-{result.run_id}.json"
-    checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
+    from .stages import recorded_checks, write_run_record
+
+    checks = recorded_checks(paths, result.run_id)
     published = any(
         e.asset_key and e.asset_key.path == ["published", "warehouse"]
         for e in result.get_asset_materialization_events()
@@ -136,8 +137,6 @@ def run_pipeline(paths: Paths) -> dict:
         "checks": checks,
         "manifest": _ingest_summary(paths),
     }
-    from .stages import write_run_record
-
     write_run_record(paths, record)
     run_lock.close()
     return record

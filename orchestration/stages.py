@@ -48,9 +48,24 @@ def minimum_n(paths: Paths) -> int:
     return load_definitions(paths.config_dir).district.privacy.minimum_n
 
 
-def gate(paths: Paths) -> list[CheckResult]:
+def gate(paths: Paths, run_id: str | None = None) -> list[CheckResult]:
+    """Run the gate's checks; with a run id, record their results for the publish and the CLI."""
     with connect_build(paths, read_only=True) as con:
-        return run_gate_checks(con, minimum_n(paths))
+        results = run_gate_checks(con, minimum_n(paths))
+    if run_id:
+        paths.runs_dir.mkdir(parents=True, exist_ok=True)
+        _checks_path(paths, run_id).write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+    return results
+
+
+def recorded_checks(paths: Paths, run_id: str) -> list[dict]:
+    """The gate's results recorded for a run, or [] when the gate did not run."""
+    path = _checks_path(paths, run_id)
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def _checks_path(paths: Paths, run_id: str) -> Path:
+    return paths.runs_dir / f"checks-{run_id}.json"
 
 
 def publish_marts(paths: Paths, run_id: str, checks: list[dict]) -> Publication:
