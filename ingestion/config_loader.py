@@ -10,12 +10,15 @@ import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import NormalDist
 from typing import Literal
 
 import duckdb
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from analytics.funding import FundingConfig
 
 GRADES = {"PK": -1, "K": 0, **{str(g): g for g in range(1, 13)}}
 ALL_GRADES = list(range(-1, 13))
@@ -83,6 +86,43 @@ class PublicationConfig(_Strict):
     keep_last: int = Field(default=5, ge=1)
 
 
+class Grade12SamplingConfig(_Strict):
+    """The grade 1-2 accountability sampling design (who to assess, and how results are estimated)."""
+
+    grades: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
+    # subject -> the measure whose performance level decides proficiency
+    measures: dict[str, str] = Field(default_factory=dict)
+    windows: list[str] = Field(default_factory=list)
+    # month-day of the roster the population is taken from, per window (default: the window's first day)
+    draw_dates: dict[str, str] = Field(default_factory=dict)
+    seed: str = Field(min_length=1)
+    margin_of_error: float = Field(gt=0, lt=1)
+    confidence_level: float = Field(gt=0, lt=1)
+    expected_proportion: float = Field(default=0.5, gt=0, lt=1)
+    minimum_sample: int = Field(default=0, ge=0)
+    maximum_sample: int | None = Field(default=None, ge=1)
+    stratify_by: Literal["economically_disadvantaged", "english_learner", "students_with_disabilities", "gender"] | None = None
+    same_students_for_all_subjects: bool = True
+    ci_method: Literal["t_fpc", "hypergeometric"] = "hypergeometric"
+
+    @field_validator("grades")
+    @classmethod
+    def _valid_grades(cls, value: list[int]) -> list[int]:
+        if any(g < -1 or g > 12 for g in value) or len(set(value)) != len(value):
+            raise ValueError("grades must be distinct grade numbers from -1 (PK) to 12")
+        return value
+
+    @field_validator("draw_dates")
+    @classmethod
+    def _valid_draw_dates(cls, value: dict[str, str]) -> dict[str, str]:
+        for window, month_day in value.items():
+            try:
+                _month_day(month_day)
+            except (ValueError, TypeError):
+                raise ValueError(f"draw date of {window} '{month_day}' is not a month-day like \"09-01\"") from None
+        return value
+
+
 class DistrictConfig(_Strict):
     district: DistrictInfo
     calendar: CalendarConfig
@@ -90,6 +130,8 @@ class DistrictConfig(_Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     publication: PublicationConfig = Field(default_factory=PublicationConfig)
     student_groups: list[str] = Field(default_factory=lambda: ["all"])
+    grade12_sampling: Grade12SamplingConfig | None = None
+    funding: FundingConfig = Field(default_factory=FundingConfig)
 
 
 class MeasureRow(_Strict):
@@ -132,6 +174,17 @@ class CutScoreRow(_Strict):
         return value
 
 
+class SchoolCountRow(_Strict):
+    """A per-school count supplied by the district (config/<funding.counts_file>); blank school_year = every year."""
+
+    school_id: str = Field(min_length=1)
+    school_year: int | None = None
+    enrollment: int | None = Field(default=None, ge=0)
+    low_income_public: int | None = Field(default=None, ge=0)
+    direct_certification: int | None = Field(default=None, ge=0)
+    low_income_private: int | None = Field(default=None, ge=0)
+
+
 @dataclass
 class DistrictDefinitions:
     district: DistrictConfig
@@ -139,6 +192,8 @@ class DistrictDefinitions:
     descriptor_sets: pd.DataFrame
     cut_scores: pd.DataFrame
     assessment_windows: pd.DataFrame
+    grade12_windows: pd.DataFrame
+    funding_counts: pd.DataFrame
 
 
 def _yaml_line(text: str, loc: tuple) -> int | None:
@@ -192,6 +247,13 @@ def load_district_yml(path: Path) -> DistrictConfig:
         problems.append(
             f"{path.name} line {_yaml_line(text, ('calendar', 'windows'))}, field 'calendar.windows': "
             f"window names must be unique"
+        )
+    try:
+        _month_day(config.funding.count_date)
+    except (ValueError, TypeError):
+        problems.append(
+            f"{path.name} line {_yaml_line(text, ('funding', 'count_date'))}, field 'funding.count_date': "
+            f"'{config.funding.count_date}' is not a month-day like \"10-01\""
         )
     if problems:
         raise ConfigError(problems)
@@ -275,6 +337,9 @@ def load_definitions(config_dir: Path) -> DistrictDefinitions:
     measures = _read_csv_rows(config_dir / "measures.csv", MeasureRow, problems)
     descriptors = _read_csv_rows(config_dir / "descriptor_sets.csv", DescriptorRow, problems)
     cuts = _read_csv_rows(config_dir / "cut_scores.csv", CutScoreRow, problems)
+    school_counts: list[SchoolCountRow] = []
+    if district is not None and district.funding.counts_file:
+        school_counts = _read_csv_rows(config_dir / district.funding.counts_file, SchoolCountRow, problems)
     if problems:
         raise ConfigError(problems)
 
@@ -309,6 +374,8 @@ def load_definitions(config_dir: Path) -> DistrictDefinitions:
             )
         if c.max_score < c.min_score:
             problems.append(f"cut_scores.csv line {line}, field 'max_score': must not be below min_score")
+    windows = assessment_windows(district.calendar)
+    grade12_windows = _grade12_windows(district, windows, set(measure_by_id), problems)
     if problems:
         raise ConfigError(problems)
 
@@ -323,8 +390,51 @@ def load_definitions(config_dir: Path) -> DistrictDefinitions:
         measures=pd.DataFrame([m.model_dump() for m in measures]),
         descriptor_sets=pd.DataFrame([d.model_dump() for d in descriptors]),
         cut_scores=expanded.drop(columns=["line"]),
-        assessment_windows=assessment_windows(district.calendar),
+        assessment_windows=windows,
+        grade12_windows=grade12_windows,
+        funding_counts=pd.DataFrame(
+            [c.model_dump() for c in school_counts], columns=list(SchoolCountRow.model_fields)
+        ),
     )
+
+
+def _grade12_windows(
+    district: DistrictConfig, windows: pd.DataFrame, measure_ids: set[str], problems: list[str]
+) -> pd.DataFrame:
+    """The day of each school year's windows on which the grade 1-2 population is taken from the roster."""
+    columns = ["school_year", "window_name", "draw_date"]
+    design = district.grade12_sampling
+    if design is None:
+        return pd.DataFrame(columns=columns)
+    where = "district.yml, field 'grade12_sampling."
+    window_names = set(windows["window_name"])
+    for subject, measure_id in design.measures.items():
+        if measure_id not in measure_ids:
+            problems.append(f"{where}measures.{subject}': '{measure_id}' is not in measures.csv")
+    for name in [*design.windows, *design.draw_dates]:
+        if name not in window_names:
+            problems.append(f"{where}windows': '{name}' is not a window in calendar.windows")
+    if problems:
+        return pd.DataFrame(columns=columns)
+    chosen = windows[windows["window_name"].isin(design.windows)].copy()
+    draw_dates = []
+    for school_year, name, start, end in zip(chosen["school_year"], chosen["window_name"], chosen["start_date"], chosen["end_date"]):
+        if name not in design.draw_dates:
+            draw_dates.append(start)
+            continue
+        month, day = _month_day(design.draw_dates[name])
+        candidate = date(start.year, month, day)
+        if candidate < start:
+            candidate = date(start.year + 1, month, day)
+        if candidate > end:
+            problems.append(
+                f"{where}draw_dates.{name}': {design.draw_dates[name]} is not inside the {name} window "
+                f"({start:%m-%d} to {end:%m-%d})"
+            )
+            return pd.DataFrame(columns=columns)
+        draw_dates.append(candidate)
+    chosen["draw_date"] = draw_dates
+    return chosen[columns].reset_index(drop=True)
 
 
 def _expand_cut_scores(cuts: pd.DataFrame, window_names: list[str]) -> pd.DataFrame:
@@ -390,7 +500,102 @@ def write_config_schema(con: duckdb.DuckDBPyConnection, definitions: DistrictDef
         con.execute(f"create or replace table config.{name} as select * from _config_frame")
         con.unregister("_config_frame")
         counts[name] = len(frame)
+    counts.update(_write_grade12_design(con, definitions))
+    counts.update(_write_funding(con, definitions))
     con.execute("alter table config.assessment_windows alter start_date type date")
     con.execute("alter table config.assessment_windows alter end_date type date")
     con.execute("alter table config.calendar_days alter calendar_date type date")
     return counts
+
+
+def _write_grade12_design(con: duckdb.DuckDBPyConnection, definitions: DistrictDefinitions) -> dict[str, int]:
+    """config.grade12_design (one row, none when the district samples nothing), grade12_measures, grade12_windows."""
+    design = definitions.district.grade12_sampling
+    con.execute(
+        """
+        create or replace table config.grade12_design (
+            seed varchar, margin_of_error double, confidence_level double, z_value double,
+            expected_proportion double, minimum_sample integer, maximum_sample integer, stratify_by varchar,
+            same_students_for_all_subjects boolean, ci_method varchar
+        )
+        """
+    )
+    con.execute("create or replace table config.grade12_measures (grade_level integer, subject varchar, measure_id varchar)")
+    con.execute("create or replace table config.grade12_windows (school_year integer, window_name varchar, draw_date date)")
+    if design is None:
+        return {"grade12_design": 0, "grade12_measures": 0, "grade12_windows": 0}
+    z_value = NormalDist().inv_cdf(0.5 + design.confidence_level / 2)
+    con.execute(
+        "insert into config.grade12_design values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            design.seed,
+            design.margin_of_error,
+            design.confidence_level,
+            z_value,
+            design.expected_proportion,
+            design.minimum_sample,
+            design.maximum_sample,
+            design.stratify_by,
+            design.same_students_for_all_subjects,
+            design.ci_method,
+        ],
+    )
+    measure_rows = [(g, subject, m) for g in design.grades for subject, m in design.measures.items()]
+    if measure_rows:
+        con.executemany("insert into config.grade12_measures values (?, ?, ?)", measure_rows)
+    con.register("_grade12_windows", definitions.grade12_windows)
+    con.execute("insert into config.grade12_windows select school_year, window_name, draw_date from _grade12_windows")
+    con.unregister("_grade12_windows")
+    return {
+        "grade12_design": 1,
+        "grade12_measures": len(measure_rows),
+        "grade12_windows": len(definitions.grade12_windows),
+    }
+
+
+def funding_count_dates(district: DistrictConfig) -> pd.DataFrame:
+    """The day of each configured school year on which students are counted for funding."""
+    calendar = district.calendar
+    year_month, year_day = _month_day(calendar.year_starts)
+    month, day = _month_day(district.funding.count_date)
+    autumn = (month, day) >= (year_month, year_day)
+    years = range(calendar.first_school_year, calendar.last_school_year + 1)
+    return pd.DataFrame(
+        {"school_year": list(years), "count_date": [date(y - 1 if autumn else y, month, day) for y in years]}
+    )
+
+
+def _write_funding(con: duckdb.DuckDBPyConnection, definitions: DistrictDefinitions) -> dict[str, int]:
+    """config.funding_formulas (one JSON document per formula), funding_count_dates and funding_counts."""
+    funding = definitions.district.funding
+    formulas = pd.DataFrame(
+        {
+            "formula_position": range(1, len(funding.formulas) + 1),
+            "formula_name": [f.name for f in funding.formulas],
+            "method": [f.method for f in funding.formulas],
+            "formula_json": [f.model_dump_json() for f in funding.formulas],
+        }
+    )
+    dates = funding_count_dates(definitions.district)
+    con.execute(
+        """
+        create or replace table config.funding_formulas (
+            formula_position integer, formula_name varchar, method varchar, formula_json varchar
+        )
+        """
+    )
+    con.execute("create or replace table config.funding_count_dates (school_year integer, count_date date)")
+    con.execute(
+        """
+        create or replace table config.funding_counts (
+            school_id varchar, school_year integer, enrollment integer, low_income_public integer,
+            direct_certification integer, low_income_private integer
+        )
+        """
+    )
+    for table, frame in (("funding_formulas", formulas), ("funding_count_dates", dates), ("funding_counts", definitions.funding_counts)):
+        if len(frame):
+            con.register("_funding_frame", frame)
+            con.execute(f"insert into config.{table} select * from _funding_frame")
+            con.unregister("_funding_frame")
+    return {"funding_formulas": len(formulas), "funding_count_dates": len(dates), "funding_counts": len(definitions.funding_counts)}

@@ -240,13 +240,22 @@ def run(landing: str, config_dir: str, warehouse: str) -> None:
 @click.option("--years", default=3, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=42, show_default=True, type=int)
 @click.option("--out", default="demo", show_default=True, help="Writes <out>/landing and <out>/truth.")
-def generate(students: int, schools: int, years: int, seed: int, out: str) -> None:
+@click.option(
+    "--untested-rate",
+    default=0.04,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Share of students missing each window's tests; 0 tests everyone (a census).",
+)
+def generate(students: int, schools: int, years: int, seed: int, out: str, untested_rate: float = 0.04) -> None:
     """Generate a synthetic district: vendor export files plus the ground truth used to make them."""
     from ingestion.synthetic import generate_district
 
     with console.status(f"Generating {students} students, {schools} schools, {years} years"):
         started = time.monotonic()
-        summary = generate_district(Path(out), students=students, schools=schools, years=years, seed=seed)
+        summary = generate_district(
+            Path(out), students=students, schools=schools, years=years, seed=seed, untested_rate=untested_rate
+        )
     console.print(f"[green]✔[/] generated in {time.monotonic() - started:.1f} s")
     report.print(f"landing files: {Path(out).resolve() / 'landing'}")
     report.print(f"ground truth:  {Path(out).resolve() / 'truth'}")
@@ -317,3 +326,143 @@ def status(warehouse: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _published_dir(warehouse: str) -> Path:
+    return Path(warehouse).resolve() / "published"
+
+
+def _money(value) -> str:
+    return "" if pd_isna(value) else f"{value:,.2f}"
+
+
+def pd_isna(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+@main.command()
+@click.option("--config", "config_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="YAML with the formula(s): a district.yml, a `formulas:` list or one formula.")
+@click.option("--counts", "counts_file", type=click.Path(exists=True, dir_okay=False),
+              help="Per-school counts CSV (school_id, enrollment, low_income_public, ...); default: the warehouse's.")
+@click.option("--year", "fiscal_year", type=int, help="Fiscal (school) year of the warehouse counts; default the latest.")
+@click.option("--out", "out_file", default=None, help="CSV to write (default: <warehouse>/reports/funding-<time>.csv).")
+@_warehouse
+def funding(config_file: str, counts_file: str | None, fiscal_year: int | None, out_file: str | None, warehouse: str) -> None:
+    """What-if: run funding formulas on the warehouse's counts (or a counts file) without touching the publication."""
+    from pydantic import ValidationError
+
+    from .accountability import funding_what_if, read_counts_file, read_formulas, warehouse_counts
+
+    try:
+        formulas = read_formulas(Path(config_file))
+    except ValidationError as error:
+        _fail(f"{Path(config_file).name}: " + "; ".join(
+            f"field '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in error.errors()), 2)
+    if not formulas:
+        _fail(f"{Path(config_file).name} defines no funding formula", 2)
+    try:
+        counts = read_counts_file(Path(counts_file)) if counts_file else warehouse_counts(_published_dir(warehouse))
+        schools, lines = funding_what_if(formulas, counts, fiscal_year)
+    except (FileNotFoundError, ValueError) as error:
+        _fail(str(error), 2)
+    for method, allocation in schools.groupby("method", sort=False):
+        table = Table(title=f"{method}: allocation per school")
+        columns = ["school_id", "poverty_rate", "poverty_rank", "service_order", "is_served", "per_child_amount", "allocation"]
+        for column in columns:
+            table.add_column(column, justify="left" if column == "school_id" else "right")
+        for row in allocation.sort_values(["poverty_rank", "school_id"]).itertuples():
+            table.add_row(
+                str(row.school_id),
+                "" if pd_isna(row.poverty_rate) else f"{row.poverty_rate:.1f}%",
+                str(row.poverty_rank),
+                "" if pd_isna(row.service_order) else str(row.service_order),
+                "yes" if row.is_served else "no",
+                _money(row.per_child_amount),
+                _money(row.allocation),
+            )
+        report.print(table)
+        method_lines = lines[lines["method"] == method]
+        for line in method_lines.itertuples():
+            report.print(f"  {line.line_type:<12} {line.line_name:<32} {_money(line.amount):>16}")
+        report.print(f"  {'total':<45} {_money(method_lines['amount'].sum()):>16}")
+    out = Path(out_file) if out_file else Path(warehouse).resolve() / "reports" / (
+        f"funding-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from quality.spreadsheet import write_csv
+
+    write_csv(schools, out)
+    write_csv(lines, out.with_name(out.stem + "-lines.csv"))
+    report.print(f"allocation table: {out}")
+    report.print(f"money lines:      {out.with_name(out.stem + '-lines.csv')}")
+
+
+@main.command("sample-rosters")
+@click.option("--out", "out_dir", default=None, help="Folder to write (default: <warehouse>/reports/grade12-samples).")
+@click.option("--year", "school_year", type=int, help="School year (spring year); default the latest sampled.")
+@click.option("--window", "window_name", default=None, help="One window (default: every sampled window).")
+@_warehouse
+def sample_rosters(out_dir: str | None, school_year: int | None, window_name: str | None, warehouse: str) -> None:
+    """Per-school lists of the grade 1-2 students to assess, in order, with ranked replacements (CSV and XLSX)."""
+    from .accountability import latest_sampled_year, write_sample_rosters
+
+    published = _published_dir(warehouse)
+    try:
+        year = school_year if school_year is not None else latest_sampled_year(published)
+        out = Path(out_dir) if out_dir else Path(warehouse).resolve() / "reports" / "grade12-samples"
+        written = write_sample_rosters(published, out, year, window_name)
+    except (FileNotFoundError, ValueError) as error:
+        _fail(str(error), 2)
+    if not written:
+        _fail(f"no grade 1-2 sample for {year}" + (f" {window_name}" if window_name else ""), 2)
+    report.print(f"{len(written) // 2} school roster(s) for {year} in {written[0].parent} (names inside: keep within the district)")
+
+
+@main.command("check-sampling")
+@click.option("--draws", default=1000, show_default=True, type=click.IntRange(10))
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--out", "out_file", default=None, help="CSV to write (default: <warehouse>/reports/grade12-coverage.csv).")
+@_config
+@_warehouse
+def check_sampling(draws: int, seed: int, out_file: str | None, config_dir: str, warehouse: str) -> None:
+    """Check the grade 1-2 design where every student was assessed: interval coverage and bias over many draws."""
+    from ingestion.config_loader import ConfigError, load_definitions
+
+    from .accountability import check_design
+
+    try:
+        design = load_definitions(Path(config_dir)).district.grade12_sampling
+    except ConfigError as error:
+        _fail(str(error), 2)
+    if design is None:
+        _fail("config grade12_sampling is not set: there is no design to check", 2)
+    try:
+        result, cells = check_design(_published_dir(warehouse), design, draws, seed)
+    except FileNotFoundError as error:
+        _fail(str(error), 2)
+    if result.empty:
+        _fail(f"none of the {cells} sampling cells has every student assessed; generate a census with "
+              "`spt generate --untested-rate 0` to check the design", 1)
+    sampled = result[result["sample_n"] < result["population_n"]]
+    report.print(
+        f"[bold]Design check[/]: {len(result)} of {cells} cells have every student assessed; "
+        f"{draws} simple random draws each at the configured size "
+        f"(margin {design.margin_of_error}, confidence {design.confidence_level}, {design.ci_method})."
+    )
+    if len(sampled):
+        report.print(
+            f"  cells where a sample is drawn: {len(sampled)}; coverage mean {sampled['coverage'].mean():.3f} "
+            f"(min {sampled['coverage'].min():.3f}, max {sampled['coverage'].max():.3f}) "
+            f"against nominal {design.confidence_level}"
+        )
+        report.print(
+            f"  bias of the proportion: mean {sampled['bias'].mean():+.4f}, largest |bias| {sampled['bias'].abs().max():.4f}; "
+            f"mean interval width {sampled['mean_ci_width'].mean():.3f}"
+        )
+    report.print(f"  cells assessed in full by design (n = N): {len(result) - len(sampled)}")
+    out = Path(out_file) if out_file else Path(warehouse).resolve() / "reports" / "grade12-coverage.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out, index=False)
+    report.print(f"per-cell figures: {out}")

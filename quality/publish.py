@@ -28,8 +28,22 @@ RESTRICTED_TABLES = (
     "fct_assessment_results",
     "agg_school_proficiency",
     "audit_excluded_results",
+    "fct_grade12_sample",
+    "agg_grade12_accountability",
+    "fct_school_counts",
+    "fct_school_funding",
+    "agg_school_funding",
+    "agg_funding_lines",
 )
-PUBLIC_TABLES = ("dim_schools", "dim_measures", "dim_assessment_windows", "agg_school_proficiency")
+PUBLIC_TABLES = (
+    "dim_schools",
+    "dim_measures",
+    "dim_assessment_windows",
+    "agg_school_proficiency",
+    "agg_grade12_accountability",
+    "agg_school_funding",
+    "agg_funding_lines",
+)
 IDENTIFYING_COLUMNS = frozenset(
     {
         "student_key",

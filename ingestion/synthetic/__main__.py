@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--last-school-year", type=int, default=2026, help="spring year of the last school year")
+    parser.add_argument("--untested-rate", type=float, default=0.04, help="share of students missing each window's tests")
     parser.add_argument("--config-dir", default=None, help="district config folder (default: the repository's config/)")
     parser.add_argument("--out", required=True, help="output folder (landing/ and truth/ are replaced)")
     args = parser.parse_args(argv)
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         last_school_year=args.last_school_year,
         config_dir=args.config_dir,
+        untested_rate=args.untested_rate,
     )
     elapsed = time.perf_counter() - started
     print(json.dumps({"rows_per_file": summary["rows_per_file"], "seconds": round(elapsed, 1)}, indent=2))

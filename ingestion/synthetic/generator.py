@@ -51,12 +51,17 @@ def generate_district(
     seed: int = 42,
     last_school_year: int = 2026,
     config_dir: str | Path | None = None,
+    untested_rate: float = UNTESTED_RATE,
 ) -> dict:
     """Write <out_dir>/landing/{oneroster,nwea_map,mclass}/ and <out_dir>/truth/; return the summary.
 
     `students` is the K-8 enrollment of the first school year; a new kindergarten cohort of
     about students/9 enters each later year and grade 8 leaves. Same arguments, same bytes.
+    `untested_rate` is the share of students missing each window's tests; 0 gives a census, on
+    which a sampling design's coverage can be checked.
     """
+    if not 0 <= untested_rate < 1:
+        raise ValueError("untested_rate must be at least 0 and below 1")
     if students < 9:
         raise ValueError("students must be at least 9 (one per grade)")
     if years < 1:
@@ -79,7 +84,7 @@ def generate_district(
     enrollments = enroll_years(student_table, school_table, school_years, rng)
     district = District(config, school_table, student_table, teachers, StudentText(student_table))
     plans = [
-        YearPlan(e, [rng.random(len(e.student)) >= UNTESTED_RATE for _ in WINDOW_NAMES]) for e in enrollments
+        YearPlan(e, [rng.random(len(e.student)) >= untested_rate for _ in WINDOW_NAMES]) for e in enrollments
     ]
     _check_calendar(config, plans)
 
@@ -113,6 +118,7 @@ def generate_district(
         "district_name": config.name,
         "state_district_id": config.state_district_id,
         "seed": seed,
+        "untested_rate": untested_rate,
         "school_years": school_years,
         "schools": [
             {"school_id": sid, "school_name": name, "grade_span": span}
