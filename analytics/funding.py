@@ -146,7 +146,7 @@ class TitleIFormula(_Strict):
     @classmethod
     def _bands_never_pay_less_to_higher_poverty(cls, bands: list[PovertyBand]) -> list[PovertyBand]:
         # A higher-poverty school may get more per child than a lower-poverty one, never less
-        # (ESEA 1113(c)(2); 34 CFR 200.78(c)).
+        # (34 CFR 200.78).
         by_poverty = sorted(bands, key=lambda band: band.min_poverty, reverse=True)
         thresholds = [band.min_poverty for band in by_poverty]
         if len(set(thresholds)) != len(thresholds):
@@ -283,24 +283,33 @@ def _school_counts(counts: pd.DataFrame) -> pd.DataFrame:
     missing = [column for column in ("school_id", "grade_span", *COUNT_COLUMNS) if column not in counts.columns]
     if missing:
         raise ValueError(f"school counts lack column(s): {', '.join(missing)}")
-    schools = pd.DataFrame({"school_id": counts["school_id"].astype(str), "grade_span": counts["grade_span"]})
-    schools = schools.reset_index(drop=True)
-    for column in COUNT_COLUMNS:
-        values = pd.to_numeric(counts[column].reset_index(drop=True), errors="coerce")
-        if values.isna().any() or (values % 1 != 0).any() or (values < 0).any():
-            raise ValueError(f"school counts: `{column}` must be whole numbers >= 0")
-        schools[column] = values.astype("int64")
-    if schools["school_id"].duplicated().any():
-        repeated = sorted(schools.loc[schools["school_id"].duplicated(), "school_id"].unique())
-        raise ValueError(f"school counts: school_id must be unique; repeated: {', '.join(repeated)}")
-    unknown = sorted(set(schools["grade_span"]) - set(GRADE_SPANS))
+    block = counts[list(COUNT_COLUMNS)]
+    if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in block.dtypes):
+        block = block.apply(pd.to_numeric, errors="coerce")
+    numbers = block.to_numpy(dtype=float)
+    malformed = (np.isnan(numbers) | (numbers % 1 != 0) | (numbers < 0)).any(axis=0)
+    if malformed.any():
+        raise ValueError(f"school counts: `{COUNT_COLUMNS[int(np.argmax(malformed))]}` must be whole numbers >= 0")
+    school_id = counts["school_id"].astype(str).to_numpy()
+    grade_span = counts["grade_span"].to_numpy()
+    ids, id_counts = np.unique(school_id, return_counts=True)
+    if (id_counts > 1).any():
+        raise ValueError(f"school counts: school_id must be unique; repeated: {', '.join(ids[id_counts > 1])}")
+    unknown = sorted(set(grade_span) - set(GRADE_SPANS))
     if unknown:
         raise ValueError(f"school counts: unknown grade_span {unknown}; use {', '.join(GRADE_SPANS)}")
-    for column in ("low_income_public", "english_learners", "students_with_disabilities"):
-        over = schools.loc[schools[column] > schools["enrollment"], "school_id"]
-        if len(over):
-            raise ValueError(f"school counts: `{column}` exceeds enrollment at {', '.join(over)}")
-    return schools
+    # Low-income, English-learner and disability counts are subsets of the enrolled students.
+    for j in (1, 3, 4):
+        over = numbers[:, j] > numbers[:, 0]
+        if over.any():
+            raise ValueError(f"school counts: `{COUNT_COLUMNS[j]}` exceeds enrollment at {', '.join(school_id[over])}")
+    return pd.DataFrame(
+        {
+            "school_id": school_id,
+            "grade_span": grade_span,
+            **{column: numbers[:, j].astype(np.int64) for j, column in enumerate(COUNT_COLUMNS)},
+        }
+    )
 
 
 def _exact_ints(series: pd.Series) -> np.ndarray:
@@ -317,22 +326,23 @@ def _rate_meets(low_income: np.ndarray, enrollment: np.ndarray, percent, strictl
 
 
 def _in_ranking_order(schools: pd.DataFrame) -> pd.DataFrame:
-    """Schools in ranking order, with `poverty_rate` (percent, float) and `poverty_rank` added.
-
-    Order: poverty rate descending (exact), then low-income count descending, then school_id;
-    schools with no enrollment have no rate and come last with rank NA. Tied rates share the
-    lowest rank number.
-    """
+    """Schools in ranking order: poverty rate descending (exact), then low-income count
+    descending, then school_id; schools with no enrollment have no rate and come last."""
     keys = [
         (enrolled == 0, -Fraction(low_income, enrolled) if enrolled else 0, -low_income, school_id)
         for school_id, enrolled, low_income in zip(
             schools["school_id"], schools["enrollment"].tolist(), schools["low_income_public"].tolist()
         )
     ]
-    ranked = schools.iloc[sorted(range(len(keys)), key=keys.__getitem__)].reset_index(drop=True)
+    return schools.iloc[sorted(range(len(keys)), key=keys.__getitem__)].reset_index(drop=True)
+
+
+def _poverty_rate_and_rank(ranked: pd.DataFrame) -> tuple[np.ndarray, pd.arrays.IntegerArray]:
+    """Poverty rate in percent (float, NaN without enrollment) and rank (1 = highest; tied
+    rates share the lowest rank number; NA without enrollment) of schools in ranking order."""
     low_income, enrollment = _exact_ints(ranked["low_income_public"]), _exact_ints(ranked["enrollment"])
     enrolled = ranked["enrollment"].to_numpy() > 0
-    ranked["poverty_rate"] = np.divide(
+    rate = np.divide(
         100 * ranked["low_income_public"].to_numpy(dtype=float),
         ranked["enrollment"].to_numpy(dtype=float),
         out=np.full(len(ranked), np.nan),
@@ -342,8 +352,7 @@ def _in_ranking_order(schools: pd.DataFrame) -> pd.DataFrame:
     starts_new_rate = np.ones(len(ranked), dtype=bool)
     starts_new_rate[1:] = (low_income[1:] * enrollment[:-1] != low_income[:-1] * enrollment[1:]).astype(bool)
     rank = np.maximum.accumulate(np.where(starts_new_rate, np.arange(1, len(ranked) + 1), 0))
-    ranked["poverty_rank"] = pd.Series(rank, dtype="Int64").where(enrolled, pd.NA)
-    return ranked
+    return rate, pd.array(np.where(enrolled, rank, None), dtype="Int64")
 
 
 def _reserve(formula, appropriation: Fraction) -> list[Fraction]:
@@ -403,20 +412,55 @@ def _split_private(allocation_cents: list[int], private: list[int], children: li
 
 
 def _lines(formula, reserved_cents: list[int], allocated_cents: int, unallocated_cents: int) -> pd.DataFrame:
-    rows = [("reservation", r.name, cents) for r, cents in zip(formula.reservations, reserved_cents)]
-    rows += [("schools", "schools", allocated_cents), ("unallocated", "unallocated", unallocated_cents)]
-    lines = pd.DataFrame(rows, columns=LINE_COLUMNS)
-    lines["amount_cents"] = lines["amount_cents"].astype("int64")
-    return lines
+    reservations = len(formula.reservations)
+    return pd.DataFrame(
+        {
+            "line_type": ["reservation"] * reservations + ["schools", "unallocated"],
+            "line_name": [r.name for r in formula.reservations] + ["schools", "unallocated"],
+            "amount_cents": np.array([*reserved_cents, allocated_cents, unallocated_cents], dtype=np.int64),
+        }
+    )
 
 
-def _finish_schools(ranked: pd.DataFrame, method: str) -> pd.DataFrame:
-    ranked["method"] = method
-    for column in ("allocation_cents", "allocation_public_cents", "allocation_private_cents"):
-        ranked[column] = ranked[column].astype("int64")
-    ranked["eligibility_basis"] = ranked["eligibility_basis"].astype(object)
-    ranked["service_order"] = ranked["service_order"].astype("Int64")
-    return ranked[SCHOOL_COLUMNS]
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows of `frame` as dicts of plain Python values (a light to_dict("records"))."""
+    return [dict(zip(columns, values)) for values in zip(*(frame[column].tolist() for column in columns))]
+
+
+def _schools_frame(
+    ranked: pd.DataFrame,
+    method: str,
+    service_order: np.ndarray,
+    eligibility_basis: np.ndarray,
+    is_eligible: np.ndarray,
+    is_served: np.ndarray,
+    per_child_amount: list[float],
+    allocation_cents: np.ndarray,
+    allocation_private_cents: np.ndarray,
+) -> pd.DataFrame:
+    """The `Allocation.schools` frame (explanation still empty), built in one step."""
+    poverty_rate, poverty_rank = _poverty_rate_and_rank(ranked)
+    allocation_cents = np.asarray(allocation_cents, dtype=np.int64)
+    allocation_private_cents = np.asarray(allocation_private_cents, dtype=np.int64)
+    columns = {
+        "school_id": ranked["school_id"].to_numpy(),
+        "method": method,
+        "grade_span": ranked["grade_span"].to_numpy(),
+        **{column: ranked[column].to_numpy() for column in COUNT_COLUMNS},
+        "poverty_rate": poverty_rate,
+        "poverty_rank": poverty_rank,
+        "service_order": pd.array(service_order, dtype="Int64"),
+        # An object Series keeps None (an array would be read as strings with NaN for None).
+        "eligibility_basis": pd.Series(eligibility_basis, dtype=object),
+        "is_eligible": np.asarray(is_eligible, dtype=bool),
+        "is_served": np.asarray(is_served, dtype=bool),
+        "per_child_amount": np.asarray(per_child_amount, dtype=float),
+        "allocation_cents": allocation_cents,
+        "allocation_public_cents": allocation_cents - allocation_private_cents,
+        "allocation_private_cents": allocation_private_cents,
+        "explanation": "",
+    }
+    return pd.DataFrame(columns, columns=SCHOOL_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,25 +477,28 @@ class _Averages:
 
 
 def _averages(schools: pd.DataFrame) -> _Averages:
-    def share(frame: pd.DataFrame) -> Fraction | None:
-        enrolled = int(frame["enrollment"].sum())
-        return Fraction(int(frame["low_income_public"].sum()), enrolled) if enrolled else None
+    spans = schools["grade_span"].to_numpy()
+    low_income, enrollment = schools["low_income_public"].to_numpy(), schools["enrollment"].to_numpy()
 
-    by_span = {span: share(schools[schools["grade_span"] == span]) for span in GRADE_SPANS}
-    return _Averages(share(schools), by_span)
+    def share(of: np.ndarray) -> Fraction | None:
+        enrolled = int(enrollment[of].sum())
+        return Fraction(int(low_income[of].sum()), enrolled) if enrolled else None
+
+    return _Averages(share(np.ones(len(spans), dtype=bool)), {span: share(spans == span) for span in GRADE_SPANS})
 
 
-def _eligibility(ranked: pd.DataFrame, formula: TitleIFormula) -> pd.Series:
+def _eligibility(ranked: pd.DataFrame, formula: TitleIFormula, averages: _Averages) -> pd.Series:
     """The first basis on which each school is eligible (None if not eligible)."""
     low_income, enrollment = _exact_ints(ranked["low_income_public"]), _exact_ints(ranked["enrollment"])
     is_high = (ranked["grade_span"] == "high").to_numpy()
     if formula.ranking == "district_wide":
-        comparison_low_income = np.full(len(ranked), int(ranked["low_income_public"].sum()), dtype=object)
-        comparison_enrollment = np.full(len(ranked), int(ranked["enrollment"].sum()), dtype=object)
+        average = [averages.district] * len(ranked)
     else:
-        by_span = ranked.groupby("grade_span")[["low_income_public", "enrollment"]].transform("sum")
-        comparison_low_income = _exact_ints(by_span["low_income_public"])
-        comparison_enrollment = _exact_ints(by_span["enrollment"])
+        average = [averages.by_span[span] for span in ranked["grade_span"]]
+    # A span without enrollment has no average, but then none of its schools is enrolled either.
+    average = [share if share is not None else Fraction(0) for share in average]
+    average_low_income = np.array([share.numerator for share in average], dtype=object)
+    average_enrollment = np.array([share.denominator for share in average], dtype=object)
     rules = [
         # ESEA 1113(a)(3): a school above 75% poverty must be served, whatever the ranking.
         (ABOVE_75, _rate_meets(low_income, enrollment, 75, strictly=True)),
@@ -464,7 +511,7 @@ def _eligibility(ranked: pd.DataFrame, formula: TitleIFormula) -> pd.Series:
         (
             DISTRICT_AVERAGE if formula.ranking == "district_wide" else GRADE_SPAN_AVERAGE,
             (enrollment > 0).astype(bool)
-            & (low_income * comparison_enrollment >= comparison_low_income * enrollment).astype(bool),
+            & (low_income * average_enrollment >= average_low_income * enrollment).astype(bool),
         ),
         # ESEA 1113(a)(4)(B): the district may serve every school at or above 35%.
         (THIRTY_FIVE, formula.thirty_five_percent_option & _rate_meets(low_income, enrollment, 35)),
@@ -516,20 +563,17 @@ def _prefixes(
     """Evaluate every prefix of the service order against the limits on serving more schools."""
     weighted_children = list(accumulate(w * c for w, c in zip(weights, children)))
     base = [available / total if total else None for total in weighted_children]
-    lowest = [
-        b * w if b is not None else None for b, w in zip(base, accumulate(weights, min))
-    ]
+    # The lowest per-child amount in the prefix: base x the lowest band weight served.
+    lowest = [b * w if b is not None else None for b, w in zip(base, accumulate(weights, min))]
     minimum = None if formula.minimum_per_child_amount is None else Fraction(formula.minimum_per_child_amount) * 100
-    applies_125 = np.logical_or.accumulate(below_35) if len(below_35) else np.zeros(0, dtype=bool)
-    # ESEA 1113(c)(2); 34 CFR 200.78(b): once a school below 35% is served, every served school
-    # gets at least 125% of the district's per-child amount; with none below 35% the rule is waived.
+    # 34 CFR 200.78(b): once a school below 35% is served, every served school gets at least 125%
+    # of the district's per-child amount; while every served school is at or above 35% it is waived.
+    applies_125 = np.logical_or.accumulate(below_35)
     below_floor = np.array(
         [bool(a) and floor is not None and low is not None and low < floor for a, low in zip(applies_125, lowest)],
         dtype=bool,
     )
-    below_minimum = np.array(
-        [minimum is not None and low is not None and low < minimum for low in lowest], dtype=bool
-    )
+    below_minimum = np.array([minimum is not None and low is not None and low < minimum for low in lowest], dtype=bool)
     cap = formula.max_schools_served
     over_cap = np.arange(1, len(children) + 1) > cap if cap is not None else np.zeros(len(children), dtype=bool)
     return _Prefixes(base, applies_125, below_floor, below_minimum, over_cap)
@@ -544,14 +588,13 @@ def allocate_title_i(counts: pd.DataFrame, formula: TitleIFormula) -> Allocation
     rule, minimum_per_child_amount and max_schools_served allow. Raises ValueError when the
     reservations exceed the appropriation or the counts are malformed.
     """
-    schools = _school_counts(counts)
     appropriation = Fraction(formula.appropriation) * 100
     reserved = _reserve(formula, appropriation)
     available = appropriation - sum(reserved)
 
-    ranked = _in_ranking_order(schools)
+    ranked = _in_ranking_order(_school_counts(counts))
     averages = _averages(ranked)
-    basis = _eligibility(ranked, formula)
+    basis = _eligibility(ranked, formula, averages)
     order = _service_order(ranked, basis, formula)
 
     low_income, enrollment = _exact_ints(ranked["low_income_public"]), _exact_ints(ranked["enrollment"])
@@ -584,23 +627,25 @@ def allocate_title_i(counts: pd.DataFrame, formula: TitleIFormula) -> Allocation
 
     allocation = np.zeros(len(ranked), dtype=np.int64)
     allocation[served] = served_cents
-    private = _split_private(allocation.tolist(), ranked["low_income_private"].tolist(), children)
-    position = np.full(len(ranked), pd.NA, dtype=object)
+    position = np.full(len(ranked), None, dtype=object)
     position[order] = np.arange(1, len(order) + 1)
     is_served = np.zeros(len(ranked), dtype=bool)
     is_served[served] = True
     per_child = [base * w if base is not None and s else None for w, s in zip(weights, is_served)]
 
-    ranked["service_order"] = pd.array(position, dtype="Int64")
-    ranked["eligibility_basis"] = basis
-    ranked["is_eligible"] = basis.notna().to_numpy()
-    ranked["is_served"] = is_served
-    ranked["per_child_amount"] = [np.nan if p is None else _to_dollars(p) for p in per_child]
-    ranked["allocation_cents"] = allocation
-    ranked["allocation_private_cents"] = private
-    ranked["allocation_public_cents"] = allocation - np.array(private, dtype=np.int64)
-    ranked["explanation"] = _title_i_explanations(
-        ranked, formula, averages, order, served_count, per_child, children, prefixes, floor
+    schools = _schools_frame(
+        ranked,
+        formula.name,
+        service_order=position,
+        eligibility_basis=basis.to_numpy(),
+        is_eligible=basis.notna().to_numpy(),
+        is_served=is_served,
+        per_child_amount=[np.nan if p is None else _to_dollars(p) for p in per_child],
+        allocation_cents=allocation,
+        allocation_private_cents=_split_private(allocation.tolist(), ranked["low_income_private"].tolist(), children),
+    )
+    schools["explanation"] = _title_i_explanations(
+        schools, formula, averages, order, served_count, per_child, children, prefixes, floor
     )
 
     allocated_cents = int(allocation.sum())
@@ -617,15 +662,11 @@ def allocate_title_i(counts: pd.DataFrame, formula: TitleIFormula) -> Allocation
         "base_per_child_amount": _to_dollars(base),
         "schools_served": served_count,
     }
-    return Allocation(
-        _finish_schools(ranked, formula.name),
-        _lines(formula, reserved_cents, allocated_cents, unallocated_cents),
-        summary,
-    )
+    return Allocation(schools, _lines(formula, reserved_cents, allocated_cents, unallocated_cents), summary)
 
 
 def _title_i_explanations(
-    ranked: pd.DataFrame,
+    schools: pd.DataFrame,
     formula: TitleIFormula,
     averages: _Averages,
     order: np.ndarray,
@@ -654,22 +695,23 @@ def _title_i_explanations(
         return f"{rate} poverty is at or above {label} of {_percent(share)}"
 
     sentences = []
-    for row, school in enumerate(ranked.itertuples(index=False)):
-        if school.enrollment == 0:
+    columns = [*COUNT_COLUMNS[:3], "grade_span", "eligibility_basis", "allocation_cents"]
+    for row, school in enumerate(_records(schools, columns)):
+        if school["enrollment"] == 0:
             sentences.append("Not served: no students enrolled on the count date")
             continue
-        rate = _percent(Fraction(school.low_income_public, school.enrollment))
-        basis = ranked.at[row, "eligibility_basis"]
-        if basis is None:
-            label, share = average_of(school.grade_span)
+        rate = _percent(Fraction(school["low_income_public"], school["enrollment"]))
+        span = school["grade_span"]
+        if school["eligibility_basis"] is None:
+            label, share = average_of(span)
             below = [f"below {label} of {_percent(share)}"]
             if formula.thirty_five_percent_option:
                 below.append("below 35%")
-            if formula.high_school_threshold == 50 and school.grade_span == "high":
+            if formula.high_school_threshold == 50 and span == "high":
                 below.append("not above 50%")
             sentences.append(f"Not served: {rate} poverty is {_and(below)}")
             continue
-        reason = why_eligible(basis, rate, school.grade_span)
+        reason = why_eligible(school["eligibility_basis"], rate, span)
         k = position.get(row)
         if k is None:
             spans = formula.grade_spans_served
@@ -683,11 +725,11 @@ def _title_i_explanations(
                 sentences.append(f"Served {_ordinal(k + 1)}: {reason}; no low-income children, so $0.00")
                 continue
             who = f"{kids:,} low-income children"
-            if school.low_income_private:
-                who += f" ({school.low_income_public:,} public, {school.low_income_private:,} private)"
+            if school["low_income_private"]:
+                who += f" ({school['low_income_public']:,} public, {school['low_income_private']:,} private)"
             sentences.append(
                 f"Served {_ordinal(k + 1)}: {reason}; {who} x {_dollars(per_child[row], 6)} = "
-                f"{_dollars(school.allocation_cents)}"
+                f"{_dollars(school['allocation_cents'])}"
             )
         else:
             limits = []
@@ -721,8 +763,7 @@ def allocate_weighted(counts: pd.DataFrame, formula: WeightedStudentFormula) -> 
     With an appropriation, the lines add up to it exactly. Raises ValueError when reservations
     exceed the appropriation or the budget cap exceeds what the reservations leave.
     """
-    schools = _school_counts(counts)
-    ranked = _in_ranking_order(schools)
+    ranked = _in_ranking_order(_school_counts(counts))
     averages = _averages(ranked)
 
     if formula.appropriation is not None:
@@ -760,21 +801,24 @@ def allocate_weighted(counts: pd.DataFrame, formula: WeightedStudentFormula) -> 
     allocation = np.array(largest_remainder_cents(quotas, school_total), dtype=np.int64)
 
     is_served = allocation > 0
-    enrollment = ranked["enrollment"].tolist()
-    position = np.full(len(ranked), pd.NA, dtype=object)
+    position = np.full(len(ranked), None, dtype=object)
     position[is_served] = np.arange(1, int(is_served.sum()) + 1)
-    ranked["service_order"] = pd.array(position, dtype="Int64")
-    ranked["eligibility_basis"] = pd.Series(np.full(len(ranked), None, dtype=object), index=ranked.index)
-    ranked["is_eligible"] = ranked["enrollment"].to_numpy() > 0
-    ranked["is_served"] = is_served
-    ranked["per_child_amount"] = [
-        _to_dollars(Fraction(int(cents), enrolled)) if served else np.nan
-        for cents, enrolled, served in zip(allocation, enrollment, is_served)
-    ]
-    ranked["allocation_cents"] = allocation
-    ranked["allocation_public_cents"] = allocation
-    ranked["allocation_private_cents"] = np.zeros(len(ranked), dtype=np.int64)
-    ranked["explanation"] = _weighted_explanations(ranked, formula, weighted_students, base, scale, cap)
+    schools = _schools_frame(
+        ranked,
+        formula.name,
+        service_order=position,
+        eligibility_basis=np.full(len(ranked), None, dtype=object),
+        is_eligible=ranked["enrollment"].to_numpy() > 0,
+        is_served=is_served,
+        per_child_amount=[
+            _to_dollars(Fraction(int(cents), enrolled)) if served else np.nan
+            for cents, enrolled, served in zip(allocation, ranked["enrollment"].tolist(), is_served)
+        ],
+        allocation_cents=allocation,
+        # Only Title I tracks what private-school children generate.
+        allocation_private_cents=np.zeros(len(ranked), dtype=np.int64),
+    )
+    schools["explanation"] = _weighted_explanations(schools, formula, weighted_students, base, scale, cap)
 
     allocated_cents = int(allocation.sum())
     unallocated_cents = available_cents - allocated_cents if available_cents is not None else 0
@@ -792,11 +836,7 @@ def allocate_weighted(counts: pd.DataFrame, formula: WeightedStudentFormula) -> 
         "base_per_child_amount": _to_dollars(effective_base),
         "schools_served": int(is_served.sum()),
     }
-    return Allocation(
-        _finish_schools(ranked, formula.name),
-        _lines(formula, reserved_cents, allocated_cents, unallocated_cents),
-        summary,
-    )
+    return Allocation(schools, _lines(formula, reserved_cents, allocated_cents, unallocated_cents), summary)
 
 
 def _concentrated(ranked: pd.DataFrame, formula: WeightedStudentFormula) -> np.ndarray:
@@ -821,7 +861,7 @@ def _weighted_students(ranked: pd.DataFrame, formula: WeightedStudentFormula) ->
 
 
 def _weighted_explanations(
-    ranked: pd.DataFrame,
+    schools: pd.DataFrame,
     formula: WeightedStudentFormula,
     weighted_students: list[Fraction],
     base: Fraction,
@@ -829,26 +869,26 @@ def _weighted_explanations(
     cap: int | None,
 ) -> list[str]:
     """One sentence per school: the weighted count, the base amount and any scaling to the cap."""
-    concentrated = _concentrated(ranked, formula)
+    concentrated = _concentrated(schools, formula)
     sentences = []
-    for row, school in enumerate(ranked.itertuples(index=False)):
-        if school.enrollment == 0:
+    for row, school in enumerate(_records(schools, ["enrollment", *WEIGHTED_COUNTS.values(), "allocation_cents"])):
+        if school["enrollment"] == 0:
             sentences.append("Not allocated: no students enrolled on the count date")
             continue
-        parts = [f"{school.enrollment:,} enrolled"]
+        parts = [f"{school['enrollment']:,} enrolled"]
         for weight_name, weight in formula.weights.items():
-            count = getattr(school, WEIGHTED_COUNTS[weight_name])
+            count = school[WEIGHTED_COUNTS[weight_name]]
             parts.append(f"{_plain(Fraction(weight))} x {count:,} {WEIGHT_LABELS[weight_name]}")
         if concentrated[row] and formula.concentration_weight:
             parts.append(
-                f"{_plain(Fraction(formula.concentration_weight))} x {school.low_income_public:,} low-income "
+                f"{_plain(Fraction(formula.concentration_weight))} x {school['low_income_public']:,} low-income "
                 f"(poverty at or above {_plain(Fraction(formula.concentration_threshold))}%)"
             )
         working = f"{_plain(weighted_students[row])} weighted students ({' + '.join(parts)}) x {_dollars(base)}"
         if scale is not None:
             working += f", scaled by {_plain(100 * scale)}% to fit the cap of {_dollars(cap)}"
-        if school.allocation_cents > 0:
-            sentences.append(f"Allocated {_dollars(school.allocation_cents)}: {working}")
+        if school["allocation_cents"] > 0:
+            sentences.append(f"Allocated {_dollars(school['allocation_cents'])}: {working}")
         else:
             sentences.append(f"Not allocated: {working} comes to $0.00")
     return sentences

@@ -46,6 +46,12 @@ def make_build(path: Path, *, duplicate_result: bool = False, unsuppressed_small
             null::double as mean_scale_score, {suppressed} as is_suppressed"""
     )
     con.execute("create table marts.audit_excluded_results as select 'a.csv' as source_file, 1 as source_row")
+    con.execute("create table marts.fct_grade12_sample as select 'sch1' as school_id, 's1' as student_key")
+    con.execute("create table marts.fct_school_counts as select 'sch1' as school_id, 2026 as school_year")
+    con.execute("create table marts.fct_school_funding as select 'sch1' as school_id, 100.00 as allocation")
+    for table in ("agg_grade12_accountability", "agg_school_funding"):
+        con.execute(f"create table marts.{table} as select 'sch1' as school_id, 2026 as school_year")
+    con.execute("create table marts.agg_funding_lines as select 'schools' as line_name, 100.00 as amount")
     con.close()
     return path
 
