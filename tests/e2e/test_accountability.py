@@ -20,6 +20,7 @@ import yaml
 from scipy import stats
 
 from analytics.funding import FundingConfig, allocate
+from analytics.sampling import allocate_proportional, draw_order, sample_size
 from tests.conftest import CONFIG_DIR, PipelineRun, run_pipeline, spt
 
 pytestmark = pytest.mark.e2e
@@ -104,6 +105,21 @@ def test_grade12_sample_is_the_roster_on_the_draw_date_in_hash_order(pipeline_ru
         assert (~cell["is_replacement"]).sum() == n, (school, grade)
         assert set(cell.loc[~cell["is_replacement"], "sample_order"]) == set(range(1, n + 1))
         assert cell["design_weight"].dropna().eq(len(cell) / n).all()
+
+
+def test_warehouse_draw_agrees_with_the_python_reference(pipeline_run: PipelineRun):
+    """The SQL draw and sample sizes equal analytics.sampling's, so a draw can be re-derived anywhere."""
+    # one draw serves both subjects (the hash has no subject): check it on reading
+    sample = published(pipeline_run, SAMPLE_SQL.replace("school_year = ? and window_name = ?", "subject = 'reading'"))
+    order = draw_order(sample, DESIGN["seed"], ["school_year", "window_name", "school_id", "grade_level"],
+                       "local_student_id")
+    assert len(sample) > 500 and (order == sample["sample_order"]).all()
+    cells = sample.groupby(["school_year", "window_name", "school_id", "grade_level", "subject"])
+    sizes = cells.size()
+    sampled = cells["is_replacement"].apply(lambda r: int((~r).sum()))
+    expected = sample_size(sizes.to_numpy(), DESIGN["margin_of_error"], DESIGN["confidence_level"],
+                           DESIGN["expected_proportion"], DESIGN["minimum_sample"], DESIGN["maximum_sample"])
+    assert (sampled.to_numpy() == expected).all()
 
 
 def test_one_draw_serves_both_subjects(pipeline_run: PipelineRun):
@@ -311,6 +327,11 @@ def test_stratified_design_with_suppression(pipeline_run: PipelineRun, tmp_path:
     quota = strata["cell_sampled"] * strata["population"] / strata["cell_population"]
     assert ((strata["sampled"] - quota).abs() < 1 + 1e-9).all()
     assert set(strata["stratum"]) == {"economically_disadvantaged:yes", "economically_disadvantaged:no"}
+    for _, cell in cells:
+        cell = cell.sort_values("stratum")
+        n = sample_size([cell["population"].sum()], DESIGN["margin_of_error"], DESIGN["confidence_level"],
+                        DESIGN["expected_proportion"], DESIGN["minimum_sample"], DESIGN["maximum_sample"])[0]
+        assert list(cell["sampled"]) == list(allocate_proportional(cell["population"].to_numpy(), int(n)))
     assert (rows.loc[~rows["is_suppressed"], "ci_method"] == "t_fpc").all()
     # every cell under 31 assessed is hidden; a lone hidden school takes a second one with it
     assert rows.loc[rows["assessed_n"] < 31, "is_suppressed"].all()
