@@ -61,6 +61,25 @@ def make_public_db(path: Path, *, rename: tuple[str, str] | None = None) -> Path
         "(2026, 'Fall', 1, date '2025-07-01', date '2025-11-30'), (2026, 'Winter', 2, date '2025-12-01', date '2026-02-28'), "
         "(2026, 'Spring', 3, date '2026-03-01', date '2026-06-30')) t(school_year, window_name, window_order, start_date, end_date)"
     )
+    con.execute(
+        "create table agg_grade12_accountability as select * from (values "
+        "('school', 'S1', 2026, 'Fall', 1, 'reading', 'map_reading', 46, 32, 32, 0, 0, 19, 59.38, 4.87, 50.0, 67.39, "
+        "0.95, 'hypergeometric', 163.1, 1.1, false), "
+        "('district', null, 2026, 'Fall', 1, 'reading', 'map_reading', 46, 32, 32, 0, 0, 19, 59.38, 4.87, 49.5, 69.3, "
+        "0.95, 't_fpc', 163.1, 1.1, false)) t(aggregation_level, school_id, school_year, window_name, grade_level, "
+        "subject, measure_id, population_n, sample_n, assessed_n, missing_n, replacements_used, n_proficient, "
+        "estimate, standard_error, ci_lower, ci_upper, confidence_level, ci_method, mean_scale_score, "
+        "mean_scale_score_se, is_suppressed)"
+    )
+    con.execute(
+        "create table agg_school_funding as select * from (values ('S1', 2026, 'title_i', 82.6, true, 1715000.00::decimal(18,2)), "
+        "('S2', 2026, 'title_i', 28.5, false, 0.00::decimal(18,2))) t(school_id, fiscal_year, method, poverty_rate, is_served, allocation)"
+    )
+    con.execute(
+        "create table agg_funding_lines as select * from (values (2026, 'title_i', 'reservation', 'administration', "
+        "85000.00::decimal(18,2), 1800000.00::decimal(18,2)), (2026, 'title_i', 'schools', 'schools', "
+        "1715000.00::decimal(18,2), 1800000.00::decimal(18,2))) t(fiscal_year, method, line_type, line_name, amount, appropriation)"
+    )
     con.close()
     return path
 
@@ -169,3 +188,19 @@ def test_the_command_exits_non_zero_when_a_query_fails(tmp_path, capsys):
 
 def test_failures_read_as_page_block_and_error():
     assert str(QueryFailure("pages/index.md", "latest_year", "boom")) == "pages/index.md [latest_year]: boom"
+
+
+def test_accountability_page_charts_the_district_rows(tmp_path):
+    public_db = make_public_db(tmp_path / "public.duckdb")
+
+    rows = query_page_block(DASHBOARDS, public_db, "pages/accountability.md", "district_estimates")
+
+    assert [(r["window_name"], r["estimate"], r["ci_method"]) for r in rows] == [("Fall", 59.38, "t_fpc")]
+
+
+def test_funding_page_lists_the_latest_years_money_lines(tmp_path):
+    public_db = make_public_db(tmp_path / "public.duckdb")
+
+    rows = query_page_block(DASHBOARDS, public_db, "pages/funding.md", "money_lines")
+
+    assert sum(r["amount"] for r in rows) == rows[0]["appropriation"] == 1_800_000
