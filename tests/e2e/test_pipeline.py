@@ -162,7 +162,15 @@ def test_public_file_holds_no_student_level_table(pipeline_run: PipelineRun):
     with duckdb.connect(str(pipeline_run.published_dir / "public.duckdb"), read_only=True) as con:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         columns = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
-    assert tables == {"agg_school_proficiency", "dim_schools", "dim_measures", "dim_assessment_windows"}
+    assert tables == {
+        "agg_school_proficiency",
+        "agg_grade12_accountability",
+        "agg_school_funding",
+        "agg_funding_lines",
+        "dim_schools",
+        "dim_measures",
+        "dim_assessment_windows",
+    }
     assert not columns & {"student_key", "local_student_id", "first_name", "last_name", "birth_date"}
 
 

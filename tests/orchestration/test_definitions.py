@@ -8,6 +8,7 @@ import pytest
 from orchestration.definitions import defs
 from orchestration.sensors import landing_fingerprint
 from orchestration.settings import Paths
+from quality.publish import RESTRICTED_TABLES
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,9 @@ def test_dbt_sources_are_wired_to_the_ingestion_assets(graph):
 def test_publication_waits_for_every_mart_and_the_blocking_gate(graph):
     published = graph.get(dg.AssetKey(["published", "warehouse"]))
     marts = {k for k in published.parent_keys if k.path[0] == "marts"}
-    assert len(marts) == 7
+    # every published table is a mart the publication depends on
+    assert marts == {dg.AssetKey(["marts", table]) for table in RESTRICTED_TABLES}
+    assert len(marts) == 13
     gate = next(s for c in defs.asset_checks for s in c.check_specs if s.name == "publication_gate")
     assert gate.blocking
     assert gate.asset_key == dg.AssetKey(["marts", "agg_school_proficiency"])
