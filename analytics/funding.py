@@ -116,6 +116,20 @@ def _check_reservation_names(reservations: list[Reservation]) -> None:
         raise ValueError(f"reservation names must be unique; repeated: {', '.join(repeated)}")
 
 
+def _reserved(reservations: list[Reservation], appropriation: Decimal) -> Decimal:
+    """The total taken off the top of an appropriation (exact)."""
+    return sum(
+        (r.amount if r.amount is not None else r.percent * appropriation / 100 for r in reservations),
+        Decimal(0),
+    )
+
+
+def _check_reservations_fit(reservations: list[Reservation], appropriation: Decimal) -> None:
+    reserved = _reserved(reservations, appropriation)
+    if reserved > appropriation:
+        raise ValueError(f"the reservations ({reserved:,.2f}) exceed the appropriation ({appropriation:,.2f})")
+
+
 class TitleIFormula(_Strict):
     """Title I, Part A allocation to schools under ESEA section 1113 and 34 CFR 200.78."""
 
@@ -164,6 +178,7 @@ class TitleIFormula(_Strict):
     @model_validator(mode="after")
     def _unique_reservations(self) -> TitleIFormula:
         _check_reservation_names(self.reservations)
+        _check_reservations_fit(self.reservations, self.appropriation)
         return self
 
 
@@ -191,6 +206,14 @@ class WeightedStudentFormula(_Strict):
         if self.reservations and self.appropriation is None:
             raise ValueError("reservations are taken off an appropriation: give `appropriation`")
         _check_reservation_names(self.reservations)
+        if self.appropriation is not None:
+            _check_reservations_fit(self.reservations, self.appropriation)
+            available = self.appropriation - _reserved(self.reservations, self.appropriation)
+            if self.budget_cap is not None and self.budget_cap > available:
+                raise ValueError(
+                    f"budget_cap ({self.budget_cap:,.2f}) exceeds what the reservations leave of the "
+                    f"appropriation ({available:,.2f})"
+                )
         return self
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analytics.funding import FundingConfig
 
@@ -111,6 +111,12 @@ class Grade12SamplingConfig(_Strict):
         if any(g < -1 or g > 12 for g in value) or len(set(value)) != len(value):
             raise ValueError("grades must be distinct grade numbers from -1 (PK) to 12")
         return value
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> "Grade12SamplingConfig":
+        if self.maximum_sample is not None and self.maximum_sample < self.minimum_sample:
+            raise ValueError("maximum_sample must not be below minimum_sample")
+        return self
 
     @field_validator("draw_dates")
     @classmethod

@@ -324,9 +324,6 @@ def status(warehouse: str) -> None:
     report.print(f"  {paths.published_dir}")
 
 
-if __name__ == "__main__":
-    main()
-
 
 def _published_dir(warehouse: str) -> Path:
     return Path(warehouse).resolve() / "published"
@@ -440,7 +437,7 @@ def check_sampling(draws: int, seed: int, out_file: str | None, config_dir: str,
         _fail("config grade12_sampling is not set: there is no design to check", 2)
     try:
         result, cells = check_design(_published_dir(warehouse), design, draws, seed)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:
         _fail(str(error), 2)
     if result.empty:
         _fail(f"none of the {cells} sampling cells has every student assessed; generate a census with "
@@ -466,3 +463,7 @@ def check_sampling(draws: int, seed: int, out_file: str | None, config_dir: str,
     out.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(out, index=False)
     report.print(f"per-cell figures: {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -305,16 +305,22 @@ def test_reservations_by_amount_and_percent_come_off_the_top():
     assert by_school(result).at["S1", "per_child_amount"] == 1000.0
 
 
-def test_reservations_exceeding_the_appropriation_raise_value_error():
-    counts = school_counts(("S1", "elementary", 100, 80))
-    formula = title_i(
-        name="title_i_2027",
-        appropriation=1_000,
-        reservations=[{"name": "administration", "amount": 600}, {"name": "homeless", "percent": 50}],
-    )
-    # $600 + 50% of $1,000 = $1,100 > $1,000.
-    with pytest.raises(ValueError, match=r"'title_i_2027': reservations of \$1,100.00 exceed"):
-        allocate(counts, formula)
+def test_reservations_exceeding_the_appropriation_are_rejected_with_the_config():
+    # $600 + 50% of $1,000 = $1,100 > $1,000: caught when the formula is read, not mid-build.
+    with pytest.raises(ValueError, match=r"the reservations \(1,100.00\) exceed the appropriation \(1,000.00\)"):
+        title_i(
+            appropriation=1_000,
+            reservations=[{"name": "administration", "amount": 600}, {"name": "homeless", "percent": 50}],
+        )
+
+
+def test_a_budget_cap_above_what_the_reservations_leave_is_rejected():
+    # $10,000 less 10% leaves $9,000: a cap of $9,500 could not be paid.
+    with pytest.raises(ValueError, match=r"budget_cap \(9,500.00\) exceeds .* \(9,000.00\)"):
+        WeightedStudentFormula(
+            method="weighted_student_formula", base_amount=100, appropriation=10_000,
+            reservations=[{"name": "administration", "percent": 10}], budget_cap=9_500,
+        )
 
 
 def test_largest_remainder_splits_100_dollars_three_ways_to_the_cent():

@@ -85,3 +85,45 @@ def test_config_schema_is_written():
     counts = write_config_schema(con, load_definitions(CONFIG))
     assert counts["measures"] == con.execute("select count(*) from config.measures").fetchone()[0] == 13
     assert con.execute("select minimum_n from config.district").fetchone()[0] == 10
+
+
+def test_grade12_design_and_funding_are_written():
+    con = duckdb.connect()
+    counts = write_config_schema(con, load_definitions(CONFIG))
+    # 2 grades x 2 subjects; 3 windows in each of the 18 configured school years (2018-2035)
+    assert counts["grade12_measures"] == 4 and counts["grade12_windows"] == 3 * 18
+    # z for 95% confidence, to six decimals
+    assert round(con.execute("select z_value from config.grade12_design").fetchone()[0], 6) == 1.959964
+    draw = con.execute(
+        "select draw_date from config.grade12_windows where school_year = 2026 and window_name = 'Fall'"
+    ).fetchone()[0]
+    assert draw == date(2025, 9, 1)
+    assert con.execute("select count(*) from config.funding_formulas").fetchone()[0] == 2
+    assert con.execute("select count_date from config.funding_count_dates where school_year = 2026").fetchone()[0] == date(
+        2025, 10, 1
+    )
+
+
+def test_sampling_design_errors_name_the_field(config_copy: Path):
+    path = config_copy / "district.yml"
+    text = path.read_text()
+    text = text.replace("maximum_sample: null", "maximum_sample: 5").replace('Fall: "09-01"', 'Fall: "12-15"')
+    path.write_text(text.replace("reading: map_reading\n    math: map_math", "reading: map_reeding\n    math: map_math"))
+    with pytest.raises(ConfigError) as error:
+        load_definitions(config_copy)
+    assert "field 'grade12_sampling': Value error, maximum_sample must not be below minimum_sample" in str(error.value)
+    path.write_text(text.replace("maximum_sample: 5", "maximum_sample: null"))
+    with pytest.raises(ConfigError) as error:
+        load_definitions(config_copy)
+    # Fall runs from 07-01 to 11-30, so a 12-15 draw date cannot be in it
+    assert "field 'grade12_sampling.draw_dates.Fall': 12-15 is not inside the Fall window" in str(error.value)
+
+
+def test_funding_reservations_over_the_appropriation_name_the_line(config_copy: Path):
+    path = config_copy / "district.yml"
+    path.write_text(path.read_text().replace("{name: homeless, amount: 30000}", "{name: homeless, amount: 3000000}"))
+    with pytest.raises(ConfigError) as error:
+        load_definitions(config_copy)
+    assert "field 'funding.formulas.0.title_i'" in str(error.value)
+    # 4% and 1% of $1,850,000 (74,000 + 18,500) + 3,000,000 + 12,500
+    assert "the reservations (3,105,000.00) exceed the appropriation (1,850,000.00)" in str(error.value)

@@ -1,7 +1,8 @@
 {#- Public grade 1-2 accountability estimates. A school cell with fewer students assessed than
-    the minimum n is suppressed; when a grade, subject and window has exactly one suppressed school,
-    the school with the next fewest assessed students is suppressed too (complementary
-    suppression), so the district row cannot be used to recover the hidden school. -#}
+    the minimum n is suppressed. The district row of a grade, subject and window is suppressed
+    too whenever one of its schools is: its count and estimate together with the published
+    schools' figures would give the hidden school's (hiding a second school is not enough, as
+    the estimate weights each school by its own N / n). -#}
 with
 
 estimated as (
@@ -20,49 +21,40 @@ flagged as (
 
     select
         estimated.*,
-        estimated.assessed_n < district.minimum_n as is_primary_suppressed
+        estimated.assessed_n < district.minimum_n as is_small
 
     from estimated
     cross join district
 
 ),
 
-school_cells as (
+groups_with_a_small_school as (
 
-    select
-        *,
-        sum(case when is_primary_suppressed then 1 else 0 end) over (
-            partition by school_year, window_name, grade_level, subject
-        ) as n_primary_suppressed,
-        row_number() over (
-            partition by school_year, window_name, grade_level, subject, is_primary_suppressed
-            order by assessed_n, school_id
-        ) as smallest_first
+    select distinct
+        school_year,
+        window_name,
+        grade_level,
+        subject
 
     from flagged
     where aggregation_level = 'school'
+        and is_small
 
 ),
 
 suppressed as (
 
     select
-        *,
-        is_primary_suppressed
-            or (n_primary_suppressed = 1 and not is_primary_suppressed and smallest_first = 1) as is_suppressed
-
-    from school_cells
-
-    union all
-
-    select
-        *,
-        0 as n_primary_suppressed,
-        1 as smallest_first,
-        is_primary_suppressed as is_suppressed
+        flagged.*,
+        flagged.is_small
+            or (flagged.aggregation_level = 'district' and small.subject is not null) as is_suppressed
 
     from flagged
-    where aggregation_level = 'district'
+    left join groups_with_a_small_school as small
+        on small.school_year = flagged.school_year
+        and small.window_name = flagged.window_name
+        and small.grade_level = flagged.grade_level
+        and small.subject = flagged.subject
 
 ),
 
