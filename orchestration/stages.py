@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -74,17 +75,29 @@ def publish_marts(paths: Paths, run_id: str, checks: list[dict]) -> Publication:
 
 
 def ensure_dbt_manifest() -> Path:
-    """dbt's manifest, parsed again when any model, macro or project file is newer than it."""
+    """dbt's manifest, parsed again whenever a model, macro or project file changed since the last parse.
+
+    The parse is keyed on a fingerprint of every source file (path, size, modification time)
+    rather than on the manifest's age: a dbt run that writes its manifest while a model is being
+    edited must not hide the edit.
+    """
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"} and "target" not in p.parts]
-    newest = max((p.stat().st_mtime for p in sources), default=0)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
+    stamp = DBT_PROJECT_DIR / "target" / "spt_sources.fingerprint"
+    sources = sorted(
+        p for p in DBT_PROJECT_DIR.rglob("*")
+        if p.suffix in {".sql", ".yml", ".yaml", ".py"} and not {"target", "logs", "dbt_packages"} & set(p.parts)
+    )
+    fingerprint = hashlib.sha256(
+        "\n".join(f"{p.relative_to(DBT_PROJECT_DIR)}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in sources).encode()
+    ).hexdigest()
+    if not manifest.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run(
             [str(dbt), "parse", "--profiles-dir", ".", "--quiet"],
             cwd=DBT_PROJECT_DIR,
             check=True,
         )
+        stamp.write_text(fingerprint)
     return manifest
 
 

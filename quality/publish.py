@@ -34,6 +34,8 @@ RESTRICTED_TABLES = (
     "fct_school_funding",
     "agg_school_funding",
     "agg_funding_lines",
+    "fct_class_enrollments",
+    "dim_class_teachers",
 )
 PUBLIC_TABLES = (
     "dim_schools",

@@ -64,6 +64,8 @@ def make_build(
            "null::int as n_proficient, null::double as estimate, null::double as ci_lower, true as is_suppressed")
     )
     con.execute("create table marts.fct_school_counts as select 'sch1' as school_id, 2026 as school_year")
+    con.execute("create table marts.fct_class_enrollments as select 'cls1' as class_sourced_id, 's1' as student_key")
+    con.execute("create table marts.dim_class_teachers as select 'cls1' as class_sourced_id, 't1' as teacher_sourced_id")
     con.execute(
         "create table marts.fct_school_funding as select 'title_i' as method, 2026 as fiscal_year, "
         f"'sch1' as school_id, {school_allocation}::decimal(18,2) as allocation"
