@@ -98,7 +98,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     checks = stages.recorded_checks(paths, context.run_id)
     # Publications are named so that their names sort by time (history keeps the newest).
     publication_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{context.run_id[:8]}"
-    publication = stages.publish_marts(paths, publication_id, checks)
+    publication = stages.publish_marts(paths, publication_id, checks, run_id=context.run.tags.get("spt/run_id"))
     return dg.MaterializeResult(
         metadata={
             "path": str(paths.published_dir),

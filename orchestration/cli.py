@@ -106,7 +106,7 @@ def run_pipeline(paths: Paths) -> dict:
             tags={"spt/run_id": run_id},
         )
     elapsed = time.monotonic() - started
-    from .stages import recorded_checks, write_run_record
+    from .stages import ingest_summary, recorded_checks, report_run, write_run_record
 
     checks = recorded_checks(paths, result.run_id)
     published = any(
@@ -135,8 +135,10 @@ def run_pipeline(paths: Paths) -> dict:
         "failures": failures,
         "log": str(log_path),
         "checks": checks,
-        "manifest": _ingest_summary(paths),
+        "manifest": ingest_summary(paths),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    record["report"] = str(report_run(paths, record))
     write_run_record(paths, record)
     run_lock.close()
     return record
@@ -160,24 +162,6 @@ def _root_cause(error) -> str:
     return error.message.strip().splitlines()[0]
 
 
-def _ingest_summary(paths: Paths) -> dict:
-    import duckdb
-
-    if not paths.build_db.exists():
-        return {}
-    try:
-        with duckdb.connect(str(paths.build_db), read_only=True) as con:
-            row = con.execute(
-                "select count(*), count(*) filter (where status = 'loaded'), count(*) filter (where status = 'rejected'),"
-                " coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)"
-                " from raw.file_manifest"
-            ).fetchone()
-    except duckdb.Error:
-        return {}
-    keys = ["files", "files_loaded", "files_rejected", "rows_read", "rows_loaded", "rows_rejected"]
-    return dict(zip(keys, row))
-
-
 def _report_run(record: dict, paths: Paths) -> None:
     m = record.get("manifest") or {}
     if m:
@@ -191,7 +175,9 @@ def _report_run(record: dict, paths: Paths) -> None:
         report.print(f"  public      {paths.published_dir / 'public.duckdb'}")
         report.print(f"  parquet     {paths.published_dir / 'parquet'}")
         report.print(f"  run record  {paths.runs_dir / 'last_run.json'}")
+        report.print(f"  quality     {record['report']}")
         return
+    console.print(f"data quality report: {record['report']}")
     failed = [c for c in record["checks"] if not c["passed"] and c["blocking"]]
     if failed:
         _fail(
@@ -310,6 +296,9 @@ def status(warehouse: str) -> None:
     for c in record.get("checks", []):
         if not c["passed"]:
             report.print(f"  [red]failed[/] {c['message']}")
+    _print_quality_history(paths)
+    if record.get("report"):
+        report.print(f"  data quality report: {record['report']}")
     manifest = read_manifest(paths.published_dir)
     if manifest is None:
         report.print("[yellow]Nothing is published yet.[/]")
@@ -323,6 +312,28 @@ def status(warehouse: str) -> None:
     report.print(published)
     report.print(f"  {paths.published_dir}")
 
+
+
+def _print_quality_history(paths: Paths, last: int = 5) -> None:
+    from quality.report import read_history
+
+    history = read_history(paths.runs_dir)
+    if history.empty:
+        return
+    counts = history["status"].value_counts().to_dict()
+    table = Table(
+        title=f"Data quality: {len(history)} run(s): "
+        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    )
+    for column in ("run", "status", "rows read", "rejected", "checks failed", "failed checks"):
+        table.add_column(column)
+    for row in history.tail(last).iloc[::-1].itertuples():
+        table.add_row(
+            row.run_id, row.status, "" if pd_isna(row.rows_read) else f"{row.rows_read:,}",
+            "" if pd_isna(row.rows_rejected) else f"{row.rows_rejected:,}",
+            f"{row.checks_failed} of {row.checks_run}", "" if pd_isna(row.failed_checks) else row.failed_checks,
+        )
+    report.print(table)
 
 
 def _published_dir(warehouse: str) -> Path:

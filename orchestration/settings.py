@@ -28,6 +28,10 @@ class Paths:
     def runs_dir(self) -> Path:
         return self.warehouse_dir / "runs"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_dir / "reports"
+
     @classmethod
     def from_env(cls) -> "Paths":
         return cls(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from ingestion.config_loader import load_definitions, write_config_schema
 from ingestion.load import IngestSummary, ingest_landing
 from quality.checks import CheckResult, run_gate_checks
 from quality.publish import Publication, publish
+from quality.report import append_history, quality_run_row, read_history, with_run, write_quality_report
 
 from .settings import DBT_PROJECT_DIR, Paths
 
@@ -69,9 +71,43 @@ def _checks_path(paths: Paths, run_id: str) -> Path:
     return paths.runs_dir / f"checks-{run_id}.json"
 
 
-def publish_marts(paths: Paths, run_id: str, checks: list[dict]) -> Publication:
+def publish_marts(paths: Paths, publication_id: str, checks: list[dict], run_id: str | None = None) -> Publication:
+    """Publish the checked marts, with the data quality history including this run as published."""
     keep_last = load_definitions(paths.config_dir).district.publication.keep_last
-    return publish(paths.build_db, paths.published_dir, run_id, keep_last, checks)
+    row = quality_run_row(
+        {"run_id": run_id or publication_id, "status": "published", "checks": checks, "manifest": ingest_summary(paths)}
+    )
+    history = with_run(read_history(paths.runs_dir), row)
+    publication = publish(paths.build_db, paths.published_dir, publication_id, keep_last, checks, quality_runs=history)
+    append_history(paths.runs_dir, row)
+    return publication
+
+
+def ingest_summary(paths: Paths) -> dict:
+    """Files and rows in the manifest: read = loaded + rejected ({} when nothing was ingested)."""
+    if not paths.build_db.exists():
+        return {}
+    try:
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            row = con.execute(
+                "select count(*), count(*) filter (where status = 'loaded'), count(*) filter (where status = 'rejected'),"
+                " coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)"
+                " from raw.file_manifest"
+            ).fetchone()
+    except duckdb.Error:
+        return {}
+    keys = ["files", "files_loaded", "files_rejected", "rows_read", "rows_loaded", "rows_rejected"]
+    return dict(zip(keys, row))
+
+
+def report_run(paths: Paths, record: dict) -> Path:
+    """Append the run to the data quality history and write its HTML report (also as quality-latest.html)."""
+    append_history(paths.runs_dir, quality_run_row(record))
+    report = write_quality_report(
+        paths.reports_dir / f"quality-{record['run_id']}.html", record, paths.build_db, read_history(paths.runs_dir)
+    )
+    shutil.copyfile(report, paths.reports_dir / "quality-latest.html")
+    return report
 
 
 def ensure_dbt_manifest() -> Path:

@@ -100,10 +100,12 @@ def publish(
     keep_last: int = 5,
     checks: list[dict] | None = None,
     build_schema: str = "marts",
+    quality_runs=None,
 ) -> Publication:
     """Publish the marts of `build_db` into `published_dir` (district.duckdb, public.duckdb, parquet/).
 
     `run_id` names the publication; names must sort by time, since history keeps the newest.
+    `quality_runs` (a DataFrame, see quality.report) is published as `data_quality_runs` in both files.
     """
     published_dir = Path(published_dir)
     with writer_lock(published_dir):
@@ -111,7 +113,7 @@ def publish(
         shutil.rmtree(staging, ignore_errors=True)
         (staging / "parquet").mkdir(parents=True)
         try:
-            tables, public_tables = _build_files(Path(build_db), staging, build_schema)
+            tables, public_tables = _build_files(Path(build_db), staging, build_schema, quality_runs)
             manifest = {
                 "run_id": run_id,
                 "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -126,7 +128,9 @@ def publish(
     return Publication(run_id, published_dir, tables, public_tables)
 
 
-def _build_files(build_db: Path, staging: Path, schema: str) -> tuple[dict[str, int], dict[str, int]]:
+def _build_files(
+    build_db: Path, staging: Path, schema: str, quality_runs=None
+) -> tuple[dict[str, int], dict[str, int]]:
     con = duckdb.connect(
         str(staging / "district.duckdb"),
         config={"memory_limit": os.environ.get("SPT_DUCKDB_MEMORY_LIMIT", "3GB")},
@@ -144,7 +148,16 @@ def _build_files(build_db: Path, staging: Path, schema: str) -> tuple[dict[str, 
                 f"(format parquet)"
             )
         public_tables: dict[str, int] = {}
-        for table in PUBLIC_TABLES:
+        if quality_runs is not None:
+            con.register("_quality_runs", quality_runs)
+            con.execute("create table district.main.data_quality_runs as select * from _quality_runs")
+            con.unregister("_quality_runs")
+            tables["data_quality_runs"] = len(quality_runs)
+            con.execute(
+                f"copy district.main.data_quality_runs to '{staging / 'parquet' / 'data_quality_runs.parquet'}' "
+                f"(format parquet)"
+            )
+        for table in PUBLIC_TABLES + (("data_quality_runs",) if quality_runs is not None else ()):
             con.execute(f"create table public.main.{table} as select * from district.main.{table}")
             public_tables[table] = tables[table]
         leaked = _identifying_columns(con, "public")

@@ -246,6 +246,12 @@ def test_publication_gate_blocks_a_build_without_results(pipeline_run: PipelineR
     assert "publication blocked" in result.stderr
     assert "fct_assessment_results: is empty" in result.stderr
     assert folder_digest(warehouse / "published") == published_before
+    # the blocked run is in the data quality history and has its report
+    history = pd.read_parquet(warehouse / "runs" / "data_quality_runs.parquet")
+    assert history["status"].tolist() == ["blocked"]
+    assert "fct_assessment_results_not_empty" in history["failed_checks"].iloc[0]
+    report = (warehouse / "reports" / "quality-latest.html").read_text()
+    assert "blocked" in report and "fct_assessment_results: is empty" in report
 
 
 def test_a_cumulative_redelivery_does_not_double_count(pipeline_run: PipelineRun, tmp_path: Path):
@@ -294,3 +300,20 @@ def test_status_reports_the_last_run_and_the_publication(pipeline_run: PipelineR
         facts = con.execute("select count(*) from fct_assessment_results").fetchone()[0]
     assert f"{facts:,}" in result.stdout
     assert "agg_school_proficiency" in result.stdout
+    assert "Data quality: 1 run(s): 1 published" in result.stdout
+
+
+def test_each_publication_carries_the_data_quality_history(pipeline_run: PipelineRun):
+    record = pd.read_json(pipeline_run.warehouse_dir / "runs" / "last_run.json", typ="series")
+    with duckdb.connect(str(pipeline_run.published_dir / "public.duckdb"), read_only=True) as con:
+        runs = con.execute("select * from data_quality_runs").df()
+    with duckdb.connect(str(pipeline_run.published_dir / "district.duckdb"), read_only=True) as con:
+        read, loaded, rejected = con.execute(
+            "select sum(rows_read), sum(rows_loaded), sum(rows_rejected) from main.data_quality_runs"
+        ).fetchone()
+    assert runs["run_id"].tolist() == [record["run_id"]]
+    assert runs["status"].tolist() == ["published"]
+    assert runs["checks_failed"].tolist() == [0] and runs["checks_run"].iloc[0] == len(record["checks"])
+    assert read == loaded + rejected == record["manifest"]["rows_read"]
+    report = Path(record["report"]).read_text()
+    assert "published" in report and "Row accounting" in report
