@@ -39,7 +39,7 @@ ui: setup
 
 docs: setup
 	@mkdir -p $(WAREHOUSE)
-	cd dbt_project && SPT_BUILD_DB=$(CURDIR)/$(WAREHOUSE)/build.duckdb ../$(BIN)/dbt docs generate --profiles-dir . --quiet
+	cd dbt_project && SPT_BUILD_DB=$(CURDIR)/$(WAREHOUSE)/build.duckdb SPT_STUDENT_KEY_SECRET=docs-only ../$(BIN)/dbt docs generate --profiles-dir . --quiet
 	@echo "dbt docs: $(CURDIR)/dbt_project/target/index.html (serve with: cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir .)"
 
 lock:

@@ -9,7 +9,7 @@ from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
 from quality.publish import RESTRICTED_TABLES
 
 from . import stages
-from .settings import Paths
+from .settings import Paths, ensure_student_key_secret
 
 CONFIG_TABLES = (
     "district", "metrics", "measures", "descriptor_sets", "cut_scores", "assessment_windows", "calendar_days",
@@ -57,6 +57,7 @@ def landing_files(context: dg.AssetExecutionContext):
 @dbt_assets(manifest=stages.ensure_dbt_manifest())
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """dbt build: staging, intermediate and marts, with every dbt test."""
+    ensure_student_key_secret(Paths.from_env().warehouse_dir)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():

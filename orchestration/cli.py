@@ -314,6 +314,26 @@ def status(warehouse: str) -> None:
 
 
 
+@main.command("rollback")
+@click.option("--to", "to_run_id", default=None, help="Publication id to restore (default: the one before the current).")
+@_warehouse
+def rollback_command(to_run_id: str | None, warehouse: str) -> None:
+    """Make an earlier kept publication the current one again (one atomic switch; readers never see a mix)."""
+    from quality.publish import PublicationError, kept_publications, read_manifest, rollback
+
+    published = _published_dir(warehouse)
+    if not kept_publications(published):
+        _fail(f"nothing is published in {published}", 2)
+    before = (read_manifest(published) or {}).get("run_id")
+    try:
+        restored = rollback(published, to_run_id)
+    except PublicationError as error:
+        _fail(str(error), 2)
+    manifest = read_manifest(published)
+    report.print(f"[bold green]Rolled back[/]: publication {restored} (published {manifest['published_at']}) "
+                 f"replaces {before}; kept: {', '.join(kept_publications(published))}")
+
+
 def _print_quality_history(paths: Paths, last: int = 5) -> None:
     from quality.report import read_history
 

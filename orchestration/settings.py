@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,34 @@ class Paths:
         )
 
     def export(self) -> None:
-        """Make these paths the ones every stage (and the dbt subprocess) uses."""
+        """Make these paths (and the student key secret) the ones every stage and the dbt subprocess use."""
+        ensure_student_key_secret(self.warehouse_dir)
         os.environ["SPT_LANDING_DIR"] = str(self.landing_dir)
         os.environ["SPT_CONFIG_DIR"] = str(self.config_dir)
         os.environ["SPT_WAREHOUSE_DIR"] = str(self.warehouse_dir)
         os.environ["SPT_BUILD_DB"] = str(self.build_db)
+
+
+SECRET_ENV = "SPT_STUDENT_KEY_SECRET"
+SECRET_FILE = "secrets/student_key.secret"
+
+
+def ensure_student_key_secret(warehouse_dir: Path) -> str:
+    """The secret that keys `student_key`: SPT_STUDENT_KEY_SECRET if set, else this warehouse's own.
+
+    A warehouse without the variable gets a random secret at <warehouse>/secrets/student_key.secret
+    (readable by its owner only) on first use and keeps it, so keys stay stable across runs. The
+    secret is never in the repository. Set the variable (from a secret store) in production, so
+    keys survive a rebuilt warehouse folder.
+    """
+    if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV]
+    path = Path(warehouse_dir) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    os.environ[SECRET_ENV] = path.read_text().strip()
+    return os.environ[SECRET_ENV]

@@ -1,9 +1,12 @@
 """Write-audit-publish: copy the checked marts to the published files and swap them in atomically.
 
-The build database is never read by dashboards or BI tools. Published files are built
-in a staging folder beside the publication, checked, and then moved into place with
-os.replace, so a reader sees either the previous file or the new one, never a partial
-file. Replaced files are kept (hard links) under history/ for the last N publications.
+The build database is never read by dashboards or BI tools. Each publication is built complete
+in its own folder, `published/versions/<publication_id>/` (district.duckdb, public.duckdb,
+parquet/, manifest.json). `published/current` is a symbolic link to the live version, replaced
+with one atomic rename, and the stable paths readers use (`published/district.duckdb`,
+`public.duckdb`, `parquet`, `manifest.json`) are links through `current`. So a reader opens
+either the previous publication or the new one, whole; a process killed at any point of a
+publish leaves `current` on the previous version. The last N versions are kept for rollback.
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ IDENTIFYING_COLUMNS = frozenset(
         "source_row",
     }
 )
-PUBLISHED_FILES = ("district.duckdb", "public.duckdb", "manifest.json")
+VERSIONS = "versions"
+CURRENT = "current"
+# The paths readers open; each is a link through `current` into the live version.
+READER_PATHS = ("district.duckdb", "public.duckdb", "parquet", "manifest.json")
 
 
 class PublicationError(Exception):
@@ -104,13 +110,16 @@ def publish(
 ) -> Publication:
     """Publish the marts of `build_db` into `published_dir` (district.duckdb, public.duckdb, parquet/).
 
-    `run_id` names the publication; names must sort by time, since history keeps the newest.
+    `run_id` names the publication; names must sort by time, since the newest versions are kept.
     `quality_runs` (a DataFrame, see quality.report) is published as `data_quality_runs` in both files.
     """
     published_dir = Path(published_dir)
     with writer_lock(published_dir):
-        staging = published_dir / f".staging-{run_id}"
-        shutil.rmtree(staging, ignore_errors=True)
+        _adopt_unversioned_files(published_dir)
+        versions = published_dir / VERSIONS
+        staging = versions / f".staging-{run_id}"
+        for leftover in versions.glob(".staging-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         (staging / "parquet").mkdir(parents=True)
         try:
             tables, public_tables = _build_files(Path(build_db), staging, build_schema, quality_runs)
@@ -122,10 +131,114 @@ def publish(
                 "checks": checks or [],
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-            _swap_in(staging, published_dir, keep_last)
+            version = versions / run_id
+            if version.exists():
+                shutil.rmtree(version)
+            os.rename(staging, version)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        _point_current_at(published_dir, run_id)
+        _prune_versions(published_dir, keep_last)
     return Publication(run_id, published_dir, tables, public_tables)
+
+
+def rollback(published_dir: Path, to_run_id: str | None = None) -> str:
+    """Make an earlier kept publication the current one again (default: the one before the current).
+
+    Returns the restored publication's id. The rolled-back version stays in versions/ until pruned.
+    """
+    published_dir = Path(published_dir)
+    with writer_lock(published_dir):
+        _adopt_unversioned_files(published_dir)
+        kept = kept_publications(published_dir)
+        current = _current_run_id(published_dir)
+        if to_run_id is None:
+            earlier = [v for v in kept if current is None or v < current]
+            if not earlier:
+                raise PublicationError(
+                    f"no publication before {current} is kept in {published_dir / VERSIONS}; nothing to roll back to"
+                )
+            to_run_id = earlier[-1]
+        elif to_run_id not in kept:
+            raise PublicationError(f"publication {to_run_id} is not kept; kept: {', '.join(kept) or 'none'}")
+        _point_current_at(published_dir, to_run_id)
+    return to_run_id
+
+
+def kept_publications(published_dir: Path) -> list[str]:
+    """Ids of the complete publications kept in versions/, oldest first."""
+    versions = Path(published_dir) / VERSIONS
+    if not versions.exists():
+        return []
+    return sorted(p.name for p in versions.iterdir() if not p.name.startswith(".") and (p / "manifest.json").exists())
+
+
+def _point_current_at(published_dir: Path, run_id: str) -> None:
+    """Swap `current` to versions/<run_id> with one rename; make sure the stable reader paths exist."""
+    link = published_dir / f".current-{run_id}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(Path(VERSIONS) / run_id)
+    os.replace(link, published_dir / CURRENT)
+    for name in READER_PATHS:
+        path = published_dir / name
+        if not path.is_symlink():
+            path.symlink_to(Path(CURRENT) / name)
+
+
+def _adopt_unversioned_files(published_dir: Path) -> None:
+    """A publication written before versions/ existed (or copied without its links) becomes a version."""
+    published_dir.mkdir(parents=True, exist_ok=True)
+    current = published_dir / CURRENT
+    loose = [published_dir / name for name in READER_PATHS if (published_dir / name).exists() and not (published_dir / name).is_symlink()]
+    if current.exists() and not current.is_symlink():
+        loose.append(current)
+    old_history = published_dir / "history"
+    if old_history.is_dir():
+        # earlier releases kept replaced publications under history/<id>/
+        for kept in old_history.iterdir():
+            if not (published_dir / VERSIONS / kept.name).exists():
+                (published_dir / VERSIONS).mkdir(exist_ok=True)
+                os.replace(kept, published_dir / VERSIONS / kept.name)
+        shutil.rmtree(old_history, ignore_errors=True)
+    if not loose:
+        return
+    manifest = published_dir / "manifest.json"
+    if current.exists() and not current.is_symlink():
+        manifest = current / "manifest.json"
+    run_id = "unversioned"
+    if manifest.exists() and not manifest.is_symlink():
+        try:
+            run_id = json.loads(manifest.read_text())["run_id"]
+        except (ValueError, KeyError):
+            pass
+    target = published_dir / VERSIONS / run_id
+    if (target / "manifest.json").exists():
+        # the same publication is already kept (the folder was copied with its links resolved)
+        for path in loose:
+            _remove(path)
+    else:
+        target.mkdir(parents=True, exist_ok=True)
+        sources = [item for item in current.iterdir()] if current in loose else []
+        sources += [path for path in loose if path != current]
+        for item in sources:
+            if item.exists() and not (target / item.name).exists():
+                os.replace(item, target / item.name)
+        for path in loose:
+            if path.exists():
+                _remove(path)
+    for name in READER_PATHS:
+        path = published_dir / name
+        if path.is_symlink() and not path.exists():
+            path.unlink()
+    _point_current_at(published_dir, run_id)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def _build_files(
@@ -170,46 +283,20 @@ def _build_files(
     return tables, public_tables
 
 
-def _swap_in(staging: Path, published_dir: Path, keep_last: int) -> None:
-    previous = _current_run_id(published_dir)
-    if previous:
-        archive = published_dir / "history" / previous
-        archive.mkdir(parents=True, exist_ok=True)
-        for name in PUBLISHED_FILES:
-            if (published_dir / name).exists() and not (archive / name).exists():
-                os.link(published_dir / name, archive / name)
-        old_parquet = published_dir / "parquet"
-        if old_parquet.exists():
-            (archive / "parquet").mkdir(exist_ok=True)
-            for file in old_parquet.glob("*.parquet"):
-                if not (archive / "parquet" / file.name).exists():
-                    os.link(file, archive / "parquet" / file.name)
-    (published_dir / "parquet").mkdir(exist_ok=True)
-    for file in sorted((staging / "parquet").glob("*.parquet")):
-        os.replace(file, published_dir / "parquet" / file.name)
-    os.replace(staging / "district.duckdb", published_dir / "district.duckdb")
-    os.replace(staging / "public.duckdb", published_dir / "public.duckdb")
-    # The manifest goes last: it names the publication that is now complete.
-    os.replace(staging / "manifest.json", published_dir / "manifest.json")
-    _prune_history(published_dir / "history", keep_last)
-
-
 def _current_run_id(published_dir: Path) -> str | None:
-    manifest = published_dir / "manifest.json"
-    if not manifest.exists():
+    current = published_dir / CURRENT
+    if not current.is_symlink():
         return None
-    try:
-        return json.loads(manifest.read_text())["run_id"]
-    except (ValueError, KeyError):
-        return None
+    return Path(os.readlink(current)).name
 
 
-def _prune_history(history: Path, keep_last: int) -> None:
-    if not history.exists():
-        return
-    runs = sorted(p for p in history.iterdir() if p.is_dir())
-    for old in runs[: max(len(runs) - keep_last, 0)]:
-        shutil.rmtree(old, ignore_errors=True)
+def _prune_versions(published_dir: Path, keep_last: int) -> None:
+    """Keep the newest `keep_last` publications, and always the current one."""
+    current = _current_run_id(published_dir)
+    kept = kept_publications(published_dir)
+    for old in kept[: max(len(kept) - keep_last, 0)]:
+        if old != current:
+            shutil.rmtree(published_dir / VERSIONS / old, ignore_errors=True)
 
 
 def read_manifest(published_dir: Path) -> dict | None:

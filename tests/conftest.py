@@ -13,6 +13,7 @@ import pytest
 SPT = str(Path(sys.executable).parent / "spt")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "config"
+TEST_SECRET = "test-student-key-secret"
 
 # Small enough to run in under a minute, large enough that most school-grade cells exceed
 # the minimum n of 10.
@@ -30,7 +31,9 @@ class PipelineRun:
 
 
 def spt(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           # one secret for every test warehouse, so publications of the same files compare equal
+           "SPT_STUDENT_KEY_SECRET": TEST_SECRET}
     return subprocess.run([SPT, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=900)
 
 

@@ -317,3 +317,50 @@ def test_each_publication_carries_the_data_quality_history(pipeline_run: Pipelin
     assert read == loaded + rejected == record["manifest"]["rows_read"]
     report = Path(record["report"]).read_text()
     assert "published" in report and "Row accounting" in report
+
+
+def test_suppressed_cells_cannot_be_recovered_from_the_shown_totals(pipeline_run: PipelineRun):
+    """Subtracting shown cells from the 'all' row never isolates one hidden group with students."""
+    with duckdb.connect(str(pipeline_run.published_dir / "district.duckdb"), read_only=True) as con:
+        published = con.execute("select * from agg_school_proficiency").df()
+        # true tested counts per cell and group, from the student-level facts
+        true_counts = con.execute(
+            """
+            with tested as (
+                select r.school_id, r.school_year, r.window_name, r.enrolled_grade as grade_level, r.measure_id,
+                       s.*
+                from fct_assessment_results r join dim_students s using (student_key)
+                where r.is_latest_in_window and r.performance_level is not null
+                  and r.school_id is not null and r.enrolled_grade is not null
+            )
+            select school_id, school_year, window_name, grade_level, measure_id, student_group, count(*) as n
+            from (
+                select *, 'all' as student_group from tested
+                union all select *, 'economically_disadvantaged' from tested where is_economically_disadvantaged
+                union all select *, 'english_learner' from tested where is_english_learner
+                union all select *, 'students_with_disabilities' from tested where has_disability
+                union all select *, 'race_ethnicity:' || race_ethnicity from tested where race_ethnicity is not null
+                union all select *, 'gender:' || gender from tested where gender is not null
+            ) group by all
+            """
+        ).df()
+    cell = ["school_id", "school_year", "window_name", "grade_level", "measure_id"]
+    merged = published.merge(true_counts, on=[*cell, "student_group"], how="left")
+    merged["n"] = merged["n"].fillna(0).astype(int)
+    hidden_checked = 0
+    for _, rows in merged.groupby(cell):
+        everyone = rows[rows["student_group"] == "all"].iloc[0]
+        if everyone["is_suppressed"]:
+            continue
+        one_group = rows[rows["student_group"].isin(
+            ["economically_disadvantaged", "english_learner", "students_with_disabilities"])]
+        for group in one_group[~one_group["is_suppressed"]].itertuples():
+            assert not 1 <= everyone["n"] - group.n < MINIMUM_N, (group.student_group, everyone["n"], group.n)
+        for prefix in ("race_ethnicity:", "gender:"):
+            family = rows[rows["student_group"].str.startswith(prefix)]
+            hidden = [n for n in family.loc[family["is_suppressed"], "n"] if n > 0]
+            without_value = everyone["n"] - family["n"].sum()
+            quantities = hidden + ([without_value] if without_value > 0 else [])
+            assert len(quantities) != 1, (prefix, quantities)
+            hidden_checked += len(hidden)
+    assert hidden_checked > 50

@@ -1,6 +1,7 @@
 """The gate's checks on small hand-made marts, and the atomic publication."""
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -8,7 +9,7 @@ import pytest
 
 from quality.checks import grain_is_unique, run_gate_checks, schema_conforms
 from quality.schemas import agg_school_proficiency_schema
-from quality.publish import PublicationError, publish, read_manifest
+from quality.publish import PublicationError, kept_publications, publish, read_manifest, rollback
 
 
 def make_build(
@@ -123,7 +124,7 @@ def digest(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and "history" not in p.parts and not p.name.startswith(".")
+        if p.is_file() and "versions" not in p.parts and not p.name.startswith(".")
     }
 
 
@@ -160,9 +161,50 @@ def test_previous_publications_are_kept_up_to_the_limit(tmp_path: Path):
     published = tmp_path / "published"
     for run in ("run-1", "run-2", "run-3", "run-4"):
         publish(build, published, run, keep_last=2)
-    assert sorted(p.name for p in (published / "history").iterdir()) == ["run-2", "run-3"]
-    assert (published / "history" / "run-3" / "district.duckdb").exists()
+    assert kept_publications(published) == ["run-3", "run-4"]
+    assert (published / "versions" / "run-3" / "district.duckdb").exists()
     assert read_manifest(published)["run_id"] == "run-4"
+    assert (published / "district.duckdb").resolve() == (published / "versions" / "run-4" / "district.duckdb").resolve()
+
+
+def test_rollback_restores_the_previous_publication_and_can_go_forward_again(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb")
+    published = tmp_path / "published"
+    publish(build, published, "run-1")
+    with duckdb.connect(str(build)) as con:
+        con.execute("delete from marts.dim_students where student_key = 's2'")
+    publish(build, published, "run-2")
+
+    def students() -> int:
+        with duckdb.connect(str(published / "district.duckdb"), read_only=True) as con:
+            return con.execute("select count(*) from dim_students").fetchone()[0]
+
+    assert students() == 1
+    assert rollback(published) == "run-1"
+    assert read_manifest(published)["run_id"] == "run-1" and students() == 2
+    assert rollback(published, "run-2") == "run-2" and students() == 1
+    with pytest.raises(PublicationError, match="run-9 is not kept"):
+        rollback(published, "run-9")
+
+
+def test_rollback_with_nothing_earlier_says_so(tmp_path: Path):
+    published = tmp_path / "published"
+    publish(make_build(tmp_path / "build.duckdb"), published, "run-1")
+    with pytest.raises(PublicationError, match="no publication before run-1"):
+        rollback(published)
+
+
+def test_a_publication_copied_without_its_links_is_adopted(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb")
+    published = tmp_path / "published"
+    publish(build, published, "run-1")
+    copy = tmp_path / "copy"
+    shutil.copytree(published, copy)  # links resolved into plain files and folders
+    assert not (copy / "current").is_symlink()
+    publish(build, copy, "run-2")
+    assert kept_publications(copy) == ["run-1", "run-2"]
+    assert rollback(copy) == "run-1"
+    assert read_manifest(copy)["run_id"] == "run-1"
 
 
 def test_schema_rejects_a_percentage_over_100_and_an_unknown_group(tmp_path: Path):
