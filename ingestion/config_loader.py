@@ -84,6 +84,8 @@ class PrivacyConfig(_Strict):
 
 class PublicationConfig(_Strict):
     keep_last: int = Field(default=5, ge=1)
+    # a mart whose row count moves by this fraction of the last publication's or more blocks it
+    row_count_tolerance: float = Field(default=0.5, gt=0)
 
 
 class Grade12SamplingConfig(_Strict):

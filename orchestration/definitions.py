@@ -14,7 +14,7 @@ from .settings import DBT_PROJECT_DIR
 
 defs = dg.Definitions(
     assets=[assets.district_definitions, assets.landing_files, assets.warehouse_models, assets.published_warehouse],
-    asset_checks=[assets.publication_gate],
+    asset_checks=[assets.raw_quality_gate, assets.publication_gate],
     jobs=[pipeline_job],
     sensors=[landing_sensor],
     schedules=[daily_schedule],

@@ -15,8 +15,10 @@ import duckdb
 
 from ingestion.config_loader import load_definitions, write_config_schema
 from ingestion.load import IngestSummary, ingest_landing
-from quality.checks import CheckResult, run_gate_checks
-from quality.publish import Publication, publish
+from quality.checks import CheckResult, run_gate_checks, run_raw_checks
+from quality.checks import check_catalog as checks_catalog
+from quality.expectations import run_expectations
+from quality.publish import RESTRICTED_TABLES, Publication, publish
 from quality.report import append_history, quality_run_row, read_history, with_run, write_quality_report
 
 from .settings import DBT_PROJECT_DIR, Paths
@@ -51,24 +53,54 @@ def minimum_n(paths: Paths) -> int:
     return load_definitions(paths.config_dir).district.privacy.minimum_n
 
 
-def gate(paths: Paths, run_id: str | None = None) -> list[CheckResult]:
-    """Run the gate's checks; with a run id, record their results for the publish and the CLI."""
+def raw_gate(paths: Paths, run_id: str | None = None) -> list[CheckResult]:
+    """Check the raw tables after ingestion; with a run id, record the results for the run."""
     with connect_build(paths, read_only=True) as con:
-        results = run_gate_checks(con, minimum_n(paths))
-    if run_id:
-        paths.runs_dir.mkdir(parents=True, exist_ok=True)
-        _checks_path(paths, run_id).write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+        results = run_raw_checks(con)
+    _record_checks(paths, run_id, "raw", results)
     return results
 
 
+def gate(paths: Paths, run_id: str | None = None) -> list[CheckResult]:
+    """Check the marts before publication (SQL and pandera checks, then the Great Expectations suites)."""
+    district = load_definitions(paths.config_dir).district
+    with connect_build(paths, read_only=True) as con:
+        results = run_gate_checks(con, district.privacy.minimum_n)
+        results += run_expectations(
+            con,
+            paths.published_dir if (paths.published_dir / "manifest.json").exists() else None,
+            district.privacy.minimum_n,
+            district.publication.row_count_tolerance,
+        )
+    _record_checks(paths, run_id, "marts", results)
+    return results
+
+
+def _record_checks(paths: Paths, run_id: str | None, group: str, results: list[CheckResult]) -> None:
+    if run_id:
+        paths.runs_dir.mkdir(parents=True, exist_ok=True)
+        _checks_path(paths, run_id, group).write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+
+
 def recorded_checks(paths: Paths, run_id: str) -> list[dict]:
-    """The gate's results recorded for a run, or [] when the gate did not run."""
-    path = _checks_path(paths, run_id)
-    return json.loads(path.read_text()) if path.exists() else []
+    """The checks recorded for a run (raw, then marts); [] for a stage that did not run."""
+    recorded = []
+    for group in ("raw", "marts"):
+        path = _checks_path(paths, run_id, group)
+        if path.exists():
+            recorded += json.loads(path.read_text())
+    return recorded
 
 
-def _checks_path(paths: Paths, run_id: str) -> Path:
-    return paths.runs_dir / f"checks-{run_id}.json"
+def _checks_path(paths: Paths, run_id: str, group: str) -> Path:
+    return paths.runs_dir / f"checks-{group}-{run_id}.json"
+
+
+def check_catalog() -> list[tuple[str, str, bool]]:
+    """Every check the two gates report, as (name, table, blocking)."""
+    from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
+
+    return checks_catalog((*RESULT_TABLES, *ROSTER_TABLES, "file_manifest", "rejected_rows"), RESTRICTED_TABLES)
 
 
 def publish_marts(paths: Paths, publication_id: str, checks: list[dict], run_id: str | None = None) -> Publication:

@@ -172,9 +172,16 @@ def schema_conforms(con, table: str, schema, schema_name: str = "marts") -> Chec
     return CheckResult(f"{table}_schema", table, True, True, f"{table}: conforms to its schema ({len(frame)} rows)")
 
 
+def run_raw_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Checks on the raw tables after ingestion: row accounting, one manifest line per file, pandera schemas."""
+    from .expectations import raw_schema_checks
+
+    return [files_accounted_for(con), files_recorded_once(con), *raw_schema_checks(con)]
+
+
 def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[CheckResult]:
-    """Every check that guards the marts before they are published."""
-    results = [files_accounted_for(con), files_recorded_once(con)]
+    """The SQL and pandera checks that guard the marts before they are published."""
+    results = []
     for table in GRAINS:
         results.append(table_not_empty(con, table))
         results.append(grain_is_unique(con, table))
@@ -186,3 +193,26 @@ def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[Chec
         schema_conforms(con, "agg_school_proficiency", agg_school_proficiency_schema(minimum_n)),
     ]
     return results
+
+
+def check_catalog(raw_tables: tuple[str, ...], marts: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+    """(name, table, blocking) of every check the gate can report: one Dagster asset check each.
+
+    Raw checks name their table `raw.<table>`; the others name a mart.
+    """
+    catalog = [
+        ("raw_rows_accounted_for", "raw.file_manifest", True),
+        ("raw_file_manifest_grain_unique", "raw.file_manifest", True),
+        *((f"raw_{table}_schema", f"raw.{table}", True) for table in raw_tables),
+    ]
+    for table in GRAINS:
+        catalog += [(f"{table}_not_empty", table, True), (f"{table}_grain_unique", table, True)]
+    catalog += [(f"{table}_grain_unique", table, True) for table in OPTIONAL_GRAINS]
+    catalog += [
+        ("funding_adds_up_to_the_cent", "agg_funding_lines", True),
+        ("agg_grade12_accountability_suppression", "agg_grade12_accountability", True),
+        ("fct_assessment_results_references_dimensions", "fct_assessment_results", True),
+        ("agg_school_proficiency_schema", "agg_school_proficiency", True),
+    ]
+    catalog += [(f"{mart}_expectations", mart, True) for mart in marts]
+    return catalog

@@ -364,3 +364,14 @@ def test_suppressed_cells_cannot_be_recovered_from_the_shown_totals(pipeline_run
             assert len(quantities) != 1, (prefix, quantities)
             hidden_checked += len(hidden)
     assert hidden_checked > 50
+
+
+def test_every_catalogued_check_ran_and_passed(pipeline_run: PipelineRun):
+    from orchestration.stages import check_catalog
+
+    record = pd.read_json(pipeline_run.warehouse_dir / "runs" / "last_run.json", typ="series")
+    ran = {c["name"]: c for c in record["checks"]}
+    catalogued = {name for name, _, _ in check_catalog()}
+    assert set(ran) == catalogued
+    assert all(c["passed"] and c["blocking"] for c in ran.values())
+    assert len(ran) > 40

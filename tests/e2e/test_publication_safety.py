@@ -86,7 +86,7 @@ def test_killed_at_each_stage_the_publication_stays_and_the_next_run_completes(
     for step, delay, until in (
         ("landing_files", 0.4, None),
         ("warehouse_models", 6.0, None),
-        ("marts__agg_school_proficiency_publication_gate", 0.0, None),
+        ("publication_gate", 0.0, None),
         ("published__warehouse", 0.0, staging_exists),
     ):
         run = start_run(pipeline_run.landing_dir, warehouse)

@@ -37,9 +37,15 @@ def test_publication_waits_for_every_mart_and_the_blocking_gate(graph):
     # every published table is a mart the publication depends on
     assert marts == {dg.AssetKey(["marts", table]) for table in RESTRICTED_TABLES}
     assert len(marts) == 15
-    gate = next(s for c in defs.asset_checks for s in c.check_specs if s.name == "publication_gate")
-    assert gate.blocking
-    assert gate.asset_key == dg.AssetKey(["marts", "agg_school_proficiency"])
+    specs = {s.name: s for c in defs.asset_checks for s in c.check_specs}
+    # every published mart has its Great Expectations suite as a blocking check on that mart
+    for table in RESTRICTED_TABLES:
+        assert specs[f"{table}_expectations"].blocking
+        assert specs[f"{table}_expectations"].asset_key.path == ["marts", table]
+    # raw tables are checked where they are loaded, before dbt builds on them
+    assert specs["raw_nwea_map_results_schema"].asset_key == dg.AssetKey(["raw", "nwea_map_results"])
+    assert specs["raw_rows_accounted_for"].blocking
+    assert specs["funding_adds_up_to_the_cent"].asset_key.path == ["marts", "agg_funding_lines"]
 
 
 def test_sensor_and_daily_schedule_are_defined():

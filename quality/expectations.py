@@ -1,0 +1,739 @@
+"""Data-quality expectations that gate publication: pandera schemas on the raw tables and
+Great Expectations suites on every mart that is published.
+
+`raw_schema_checks(con)` validates each raw table of the build database against its schema in
+quality/schemas.py, reading it in rowid ranges of RAW_CHUNK_ROWS rows, so memory stays bounded
+whatever the table's size. One CheckResult per table, named `raw_<table>_schema`.
+
+`run_expectations(con, published_dir, minimum_n)` runs one Great Expectations suite per mart of
+quality.publish.RESTRICTED_TABLES, on pandas frames pulled from the build database's `marts`
+schema, and returns one CheckResult per mart named `<mart>_expectations`. Every expectation
+protects published numbers, so every result is blocking. What each suite sees:
+
+- every mart: its row count (a one-row frame) against the count in the previous publication's
+  manifest, and its grain duplicates computed by SQL (one row per duplicated key, expected empty);
+- a public mart: its column names in the build, none of them identifying;
+- the aggregates and dimensions (small: one row per school, measure, cell or funding line) are
+  pulled whole and validated value by value, referential integrity included;
+- the student-level marts (STUDENT_LEVEL_MARTS) are never pulled whole: their references to the
+  dimensions are checked by SQL (a frame of the keys missing from the dimension, one row per key
+  with its row count, expected empty; at most PROBLEM_ROWS_LIMIT rows pulled), and their column
+  values on a repeatable reservoir sample of at most SAMPLE_ROWS rows. A value
+  rule broken by a handful of rows of millions can be missed by the sample; the exact per-row
+  rules on those tables are dbt tests and quality/checks.py.
+
+Great Expectations is imported inside run_expectations (its import takes several seconds), with
+an ephemeral context and anonymous usage statistics switched off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from pandera.errors import SchemaErrors
+
+from ingestion.canonical import LINEAGE_COLUMNS
+from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
+
+from . import schemas
+from .checks import GRAINS, OPTIONAL_GRAINS, CheckResult
+from .publish import IDENTIFYING_COLUMNS, PUBLIC_TABLES, RESTRICTED_TABLES, read_manifest
+
+RAW_CHUNK_ROWS = 250_000
+SAMPLE_ROWS = 100_000
+SAMPLE_SEED = 20_240_901
+PROBLEM_ROWS_LIMIT = 10_000
+SAMPLE_SIZE = 5
+
+# Failing values are shown only for these raw columns: never a name, birth date or other roster
+# field a person could be recognised by.
+SHOWN_RAW_VALUES = frozenset(LINEAGE_COLUMNS) | {
+    "source_format", "measure_id", "assessment_date", "enrolled_grade", "assessed_grade", "scale_score",
+    "standard_error", "percentile", "file_format", "file_size_bytes", "rows_read", "rows_loaded",
+    "rows_rejected", "status", "column_name", "reason_code",
+}
+
+# Grains of the roster marts, as their dbt models declare them (not gated in quality/checks.py).
+ROSTER_GRAINS = {
+    "fct_class_enrollments": ("class_sourced_id", "student_key", "begin_date"),
+    "dim_class_teachers": ("class_sourced_id", "teacher_sourced_id"),
+    "audit_excluded_results": ("source_file", "source_row", "measure_id"),
+}
+MART_GRAINS = {**GRAINS, **OPTIONAL_GRAINS, **ROSTER_GRAINS}
+STUDENT_LEVEL_MARTS = (
+    "dim_students",
+    "fct_assessment_results",
+    "audit_excluded_results",
+    "fct_grade12_sample",
+    "fct_class_enrollments",
+)
+
+
+# Raw tables ---------------------------------------------------------------------------------------
+
+
+def read_raw_chunks(
+    con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int = RAW_CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The rows of `table` in rowid ranges of `chunk_rows`, as Arrow-backed frames indexed by rowid.
+
+    An empty table gives one empty frame, so that its columns and types are still checked.
+    """
+    last = con.execute(f"select max(rowid) from {table}").fetchone()[0]
+    if last is None:
+        yield _arrow_frame(con.execute(f"select rowid as _rowid, * from {table} limit 0"))
+        return
+    for start in range(0, last + 1, chunk_rows):
+        yield _arrow_frame(
+            con.execute(
+                f"select rowid as _rowid, * from {table} where rowid >= ? and rowid < ?", [start, start + chunk_rows]
+            )
+        )
+
+
+def _arrow_frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return result.fetch_arrow_table().to_pandas(types_mapper=pd.ArrowDtype).set_index("_rowid")
+
+
+def raw_table_schemas(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Each raw table's pandera schema; None for a table ingestion always creates but that is missing.
+
+    Result tables are bounded by the measure scales of config.measures when the build has them.
+    A OneRoster table exists once a file of it has been delivered, so only those present are listed.
+    """
+    present = {
+        name: columns
+        for name, columns in con.execute(
+            "select table_name, list(column_name order by ordinal_position) from information_schema.columns "
+            "where table_schema = 'raw' group by table_name"
+        ).fetchall()
+    }
+    ranges = _scale_ranges(con)
+    tables: dict[str, Any] = {}
+    for name in RESULT_TABLES:
+        tables[name] = schemas.raw_results_schema(name, ranges) if name in present else None
+    for name in ROSTER_TABLES:
+        if name in present:
+            tables[name] = schemas.raw_roster_schema(name, present[name])
+    tables["file_manifest"] = schemas.file_manifest_schema() if "file_manifest" in present else None
+    tables["rejected_rows"] = schemas.rejected_rows_schema() if "rejected_rows" in present else None
+    return tables
+
+
+def _scale_ranges(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, float]]:
+    has_measures = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'config' and table_name = 'measures'"
+    ).fetchone()[0]
+    if not has_measures:
+        return {}
+    rows = con.execute(
+        "select measure_id, scale_min, scale_max from config.measures "
+        "where scale_min is not null and scale_max is not null"
+    ).fetchall()
+    return {measure: (low, high) for measure, low, high in rows}
+
+
+@dataclass
+class _SchemaFailures:
+    rows_checked: int = 0
+    failing_rows: int = 0
+    rows_by_rule: Counter = field(default_factory=Counter)
+    table_rules: set[str] = field(default_factory=set)
+    sample: list[dict] = field(default_factory=list)
+
+    def add(self, cases: pd.DataFrame, chunk: pd.DataFrame) -> None:
+        # A frame-wide check reports each failing row once per column: its rule is the table's.
+        frame_wide = cases["schema_context"].eq("DataFrameSchema")
+        checks = cases["check"].astype(str)
+        rules = ("table: " + checks).where(frame_wide, cases["column"].astype(str) + ": " + checks)
+        row_level = cases.assign(rule=rules, frame_wide=frame_wide)[cases["index"].notna()]
+        # A failure without a row concerns the whole table; a missing column is named by its case.
+        missing_column = (" " + cases["failure_case"].astype(str)).where(frame_wide, "")
+        self.table_rules.update((rules + missing_column)[cases["index"].isna()])
+        self.failing_rows += row_level["index"].nunique()
+        self.rows_by_rule.update(row_level.groupby("rule")["index"].nunique().to_dict())
+        for case in row_level.drop_duplicates(["rule", "index"]).head(SAMPLE_SIZE - len(self.sample)).itertuples():
+            self.sample.append(_raw_failure(case, chunk))
+
+    def message(self, table: str) -> str:
+        if not (self.failing_rows or self.table_rules):
+            return f"{table}: {self.rows_checked:,} rows conform to its schema"
+        rules = [f"{rule} (whole table)" for rule in sorted(self.table_rules)]
+        rules += [f"{rule} ({count:,} rows)" for rule, count in sorted(self.rows_by_rule.items())]
+        return f"{table}: {self.failing_rows:,} of {self.rows_checked:,} rows fail its schema: {'; '.join(rules)}"
+
+
+def _raw_failure(case, chunk: pd.DataFrame) -> dict:
+    """Where a failing row is (rowid, file and row in the file), and its value when it is safe to show."""
+    row = chunk.loc[case.index]
+    failure = {"rule": case.rule, "rowid": int(case.index)}
+    if "source_file" in chunk.columns and not pd.isna(row["source_file"]):
+        failure["source_file"] = row["source_file"]
+    if "source_row" in chunk.columns and not pd.isna(row["source_row"]):
+        failure["source_row"] = int(row["source_row"])
+    if not case.frame_wide and case.column in SHOWN_RAW_VALUES:
+        failure["value"] = None if pd.isna(case.failure_case) else str(case.failure_case)
+    return failure
+
+
+def validate_raw_table(
+    con: duckdb.DuckDBPyConnection, table: str, schema, chunk_rows: int = RAW_CHUNK_ROWS
+) -> CheckResult:
+    """Validate raw.`table` against `schema` chunk by chunk; every failing rule is named with its row count."""
+    name, qualified = f"raw_{table}_schema", f"raw.{table}"
+    if schema is None:
+        return CheckResult(name, qualified, False, True, f"{qualified}: the table is missing from the build", 1)
+    failures = _SchemaFailures()
+    for chunk in read_raw_chunks(con, f'raw."{table}"', chunk_rows):
+        failures.rows_checked += len(chunk)
+        try:
+            schema.validate(chunk, lazy=True)
+        except SchemaErrors as errors:
+            failures.add(errors.failure_cases, chunk)
+    if failures.table_rules:
+        failures.failing_rows = failures.rows_checked
+    passed = not (failures.failing_rows or failures.table_rules)
+    return CheckResult(
+        name, qualified, passed, True, failures.message(qualified), failures.failing_rows, failures.sample
+    )
+
+
+def raw_schema_checks(con: duckdb.DuckDBPyConnection, chunk_rows: int = RAW_CHUNK_ROWS) -> list[CheckResult]:
+    """One blocking CheckResult per raw table, named `raw_<table>_schema`."""
+    return [validate_raw_table(con, table, schema, chunk_rows) for table, schema in raw_table_schemas(con).items()]
+
+
+# Mart suites --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One expectation in words (`description`) and in Great Expectations' terms: `kind` names a
+    class of great_expectations.expectations, `kwargs` its arguments."""
+
+    description: str
+    kind: str
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Batch:
+    """A frame and the expectations it must meet; `name` says what the frame is."""
+
+    name: str
+    frame: pd.DataFrame
+    expectations: list[Expect]
+
+
+def not_null(column: str) -> Expect:
+    return Expect(f"{column} is never null", "ExpectColumnValuesToNotBeNull", {"column": column})
+
+
+def between(column: str, low=None, high=None, when: str | None = None, strict: bool = False) -> Expect:
+    """Values of `column` from `low` to `high` (either may be open); nulls are not counted."""
+    exclusive = " (exclusive)" if strict else ""
+    words = (
+        f"within {low}-{high}{exclusive}" if low is not None and high is not None
+        else f"at least {low}" if low is not None else f"at most {high}"
+    )
+    kwargs = {"column": column, "min_value": low, "max_value": high, "strict_min": strict, "strict_max": strict}
+    return _conditional(Expect(f"{column} {words}", "ExpectColumnValuesToBeBetween", kwargs), when)
+
+
+def in_set(column: str, values, what: str, when: str | None = None) -> Expect:
+    kwargs = {"column": column, "value_set": sorted(values)}
+    return _conditional(Expect(f"{column} {what}", "ExpectColumnValuesToBeInSet", kwargs), when)
+
+
+def null_when(column: str, when: str) -> Expect:
+    return _conditional(Expect(f"{column} is null", "ExpectColumnValuesToBeNull", {"column": column}), when)
+
+
+def at_least(larger: str, smaller: str) -> Expect:
+    """`larger` >= `smaller` on every row where both are present."""
+    return Expect(
+        f"{larger} >= {smaller}",
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+        {"column_A": larger, "column_B": smaller, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+    )
+
+
+def equal(column_a: str, column_b: str) -> Expect:
+    return Expect(
+        f"{column_a} = {column_b}",
+        "ExpectColumnPairValuesToBeEqual",
+        {"column_A": column_a, "column_B": column_b, "ignore_row_if": "either_value_is_missing"},
+    )
+
+
+def no_rows(what: str) -> Expect:
+    return Expect(what, "ExpectTableRowCountToEqual", {"value": 0})
+
+
+def _conditional(expect: Expect, when: str | None) -> Expect:
+    if when is None:
+        return expect
+    return Expect(
+        f"{expect.description} where {when}", expect.kind,
+        {**expect.kwargs, "row_condition": when, "condition_parser": "pandas"},
+    )
+
+
+@dataclass(frozen=True)
+class Build:
+    """What the suites read: the build connection, its dimensions' keys and the gate's settings."""
+
+    con: duckdb.DuckDBPyConnection
+    minimum_n: int
+    school_ids: frozenset
+    measure_ids: frozenset
+    previous_counts: dict
+    row_count_tolerance: float
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def problems(self, sql: str) -> pd.DataFrame:
+        """The rows of `sql` (each one a problem), at most PROBLEM_ROWS_LIMIT of them."""
+        return self.frame(f"select * from ({sql}) limit {PROBLEM_ROWS_LIMIT}")
+
+    def sample(self, mart: str) -> pd.DataFrame:
+        return self.frame(
+            f"select * from marts.{mart} using sample reservoir({SAMPLE_ROWS} rows) repeatable ({SAMPLE_SEED})"
+        )
+
+
+def _values_batch(build: Build, mart: str, expectations: list[Expect]) -> Batch:
+    if mart in STUDENT_LEVEL_MARTS:
+        return Batch(f"a sample of at most {SAMPLE_ROWS:,} rows", build.sample(mart), expectations)
+    return Batch("all rows", build.frame(f"select * from marts.{mart}"), expectations)
+
+
+def _orphans(build: Build, mart: str, column: str, dimension: str, key: str) -> Batch:
+    sql = (
+        f"select f.{column}, count(*) as rows from marts.{mart} f "
+        f"where f.{column} is not null and not exists "
+        f"(select 1 from marts.{dimension} d where d.{key} = f.{column}) group by f.{column}"
+    )
+    return Batch(
+        f"{column} values not in {dimension} (SQL)",
+        build.problems(sql),
+        [no_rows(f"every {column} is in {dimension}")],
+    )
+
+
+def _in_dimensions(build: Build, school: bool = True, measure: bool = False) -> list[Expect]:
+    checks = []
+    if school:
+        checks.append(in_set("school_id", build.school_ids, "is in dim_schools"))
+    if measure:
+        checks.append(in_set("measure_id", build.measure_ids, "is in dim_measures"))
+    return checks
+
+
+def _percent(*columns: str) -> list[Expect]:
+    return [between(c, 0, 100) for c in columns]
+
+
+def _not_negative(*columns: str) -> list[Expect]:
+    return [between(c, 0) for c in columns]
+
+
+def _grade(column: str) -> Expect:
+    return between(column, *schemas.GRADE_RANGE)
+
+
+def _dim_schools(build: Build) -> list[Batch]:
+    return [_values_batch(build, "dim_schools", [not_null("school_id"), not_null("school_name")])]
+
+
+def _dim_measures(build: Build) -> list[Batch]:
+    return [
+        _values_batch(
+            build, "dim_measures",
+            [
+                not_null("measure_id"),
+                at_least("scale_max", "scale_min"),
+                in_set("level_basis", {"scale_score", "percentile"}, "is scale_score or percentile"),
+            ],
+        )
+    ]
+
+
+def _dim_assessment_windows(build: Build) -> list[Batch]:
+    return [
+        _values_batch(
+            build, "dim_assessment_windows",
+            [not_null("window_name"), between("school_year", 1990, 2100), at_least("end_date", "start_date")],
+        )
+    ]
+
+
+def _dim_students(build: Build) -> list[Batch]:
+    return [
+        _values_batch(build, "dim_students", [not_null("student_key"), _grade("grade_level")]),
+        _orphans(build, "dim_students", "school_id", "dim_schools", "school_id"),
+    ]
+
+
+def _fct_assessment_results(build: Build) -> list[Batch]:
+    mart = "fct_assessment_results"
+    values = [not_null(c) for c in ("student_key", "school_id", "measure_id", "assessment_date")]
+    values += [_grade("enrolled_grade"), *_percent("percentile")]
+    return [
+        _values_batch(build, mart, values),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+        _orphans(build, mart, "school_id", "dim_schools", "school_id"),
+        _orphans(build, mart, "measure_id", "dim_measures", "measure_id"),
+    ]
+
+
+def _audit_excluded_results(build: Build) -> list[Batch]:
+    return [
+        _values_batch(
+            build, "audit_excluded_results",
+            [not_null("reason"), not_null("source_file"), between("source_row", 2)],
+        )
+    ]
+
+
+def _agg_school_proficiency(build: Build) -> list[Batch]:
+    figures = schemas.COUNTS + schemas.SHARES + ("mean_scale_score",)
+    expectations = [
+        *_in_dimensions(build, measure=True),
+        Expect(
+            "student_group is a documented group", "ExpectColumnValuesToMatchRegex",
+            {"column": "student_group", "regex": schemas.STUDENT_GROUP},
+        ),
+        *_not_negative(*schemas.COUNTS),
+        *_percent(*schemas.SHARES),
+        at_least("n_tested", "n_proficient"),
+        *[null_when(c, "is_suppressed == True") for c in figures],
+        _conditional(not_null("n_tested"), "is_suppressed == False"),
+        between("n_tested", build.minimum_n, when="is_suppressed == False"),
+    ]
+    return [_values_batch(build, "agg_school_proficiency", expectations)]
+
+
+def _fct_grade12_sample(build: Build) -> list[Batch]:
+    mart = "fct_grade12_sample"
+    return [
+        _values_batch(
+            build, mart, [not_null("student_key"), between("sample_order", 1), between("design_weight", 1)]
+        ),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+        _orphans(build, mart, "school_id", "dim_schools", "school_id"),
+        _orphans(build, mart, "measure_id", "dim_measures", "measure_id"),
+    ]
+
+
+def _agg_grade12_accountability(build: Build) -> list[Batch]:
+    shown_only = ("n_proficient", "estimate", "standard_error", "ci_lower", "ci_upper", "mean_scale_score")
+    expectations = [
+        *_in_dimensions(build, measure=True),
+        in_set("aggregation_level", {"school", "district"}, "is school or district"),
+        *_percent("estimate", "ci_lower", "ci_upper"),
+        *_not_negative("standard_error", "population_n", "sample_n", "assessed_n"),
+        between("confidence_level", 0, 1, strict=True),
+        at_least("population_n", "sample_n"),
+        at_least("sample_n", "assessed_n"),
+        at_least("assessed_n", "n_proficient"),
+        at_least("estimate", "ci_lower"),
+        at_least("ci_upper", "estimate"),
+        *[null_when(c, "is_suppressed == True") for c in shown_only],
+        in_set(
+            "is_suppressed", {True}, "is true",
+            when=f'aggregation_level == "school" and assessed_n < {int(build.minimum_n)}',
+        ),
+    ]
+    return [_values_batch(build, "agg_grade12_accountability", expectations)]
+
+
+def _fct_school_counts(build: Build) -> list[Batch]:
+    counts = (
+        "enrollment", "economically_disadvantaged", "direct_certification", "supplied_enrollment",
+        "supplied_low_income_public", "low_income_private", "english_learners", "students_with_disabilities",
+    )
+    return [_values_batch(build, "fct_school_counts", [*_in_dimensions(build), *_not_negative(*counts)])]
+
+
+def _fct_school_funding(build: Build) -> list[Batch]:
+    expectations = [
+        *_in_dimensions(build),
+        *_percent("poverty_rate"),
+        *_not_negative("allocation", "allocation_public", "allocation_private", "per_child_amount"),
+    ]
+    return [_values_batch(build, "fct_school_funding", expectations)]
+
+
+def _agg_school_funding(build: Build) -> list[Batch]:
+    expectations = [*_in_dimensions(build), *_percent("poverty_rate"), *_not_negative("allocation")]
+    return [_values_batch(build, "agg_school_funding", expectations)]
+
+
+def _agg_funding_lines(build: Build) -> list[Batch]:
+    # DuckDB sums the DECIMAL(18,2) amounts exactly; compared as whole cents, equal means to the cent.
+    totals = build.frame(
+        """
+        with lines as (
+            select method, fiscal_year,
+                   cast(sum(amount) * 100 as bigint) as lines_total_cents,
+                   cast(max(appropriation) * 100 as bigint) as appropriation_cents,
+                   cast(sum(case when line_type = 'schools' then amount end) * 100 as bigint) as schools_line_cents
+            from marts.agg_funding_lines group by method, fiscal_year),
+        schools as (
+            select method, fiscal_year, cast(sum(allocation) * 100 as bigint) as schools_allocated_cents
+            from marts.agg_school_funding group by method, fiscal_year)
+        select lines.*, schools.schools_allocated_cents
+        from lines left join schools using (method, fiscal_year)
+        """
+    )
+    return [
+        _values_batch(
+            build, "agg_funding_lines",
+            [
+                in_set(
+                    "line_type", {"reservation", "schools", "unallocated"}, "is reservation, schools or unallocated"
+                ),
+                *_not_negative("amount", "appropriation"),
+            ],
+        ),
+        Batch(
+            "lines summed per method and fiscal year (SQL)",
+            totals,
+            [
+                equal("lines_total_cents", "appropriation_cents"),
+                equal("schools_line_cents", "schools_allocated_cents"),
+            ],
+        ),
+    ]
+
+
+def _fct_class_enrollments(build: Build) -> list[Batch]:
+    mart = "fct_class_enrollments"
+    return [
+        _values_batch(
+            build, mart, [not_null("class_sourced_id"), not_null("student_key"), _grade("grade_level"),
+                          at_least("end_date", "begin_date")],
+        ),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+        _orphans(build, mart, "school_id", "dim_schools", "school_id"),
+    ]
+
+
+def _dim_class_teachers(build: Build) -> list[Batch]:
+    return [
+        _values_batch(
+            build, "dim_class_teachers", [*_in_dimensions(build), not_null("class_sourced_id"),
+                                          not_null("teacher_sourced_id")],
+        )
+    ]
+
+
+MART_SUITES = {
+    "dim_students": _dim_students,
+    "dim_schools": _dim_schools,
+    "dim_measures": _dim_measures,
+    "dim_assessment_windows": _dim_assessment_windows,
+    "fct_assessment_results": _fct_assessment_results,
+    "agg_school_proficiency": _agg_school_proficiency,
+    "audit_excluded_results": _audit_excluded_results,
+    "fct_grade12_sample": _fct_grade12_sample,
+    "agg_grade12_accountability": _agg_grade12_accountability,
+    "fct_school_counts": _fct_school_counts,
+    "fct_school_funding": _fct_school_funding,
+    "agg_school_funding": _agg_school_funding,
+    "agg_funding_lines": _agg_funding_lines,
+    "fct_class_enrollments": _fct_class_enrollments,
+    "dim_class_teachers": _dim_class_teachers,
+}
+
+
+def _common_batches(build: Build, mart: str) -> list[Batch]:
+    """Row count against the previous publication, grain duplicates and, when public, column names."""
+    rows = build.frame(f"select count(*) as row_count from marts.{mart}")
+    previous = build.previous_counts.get(mart)
+    counted = []
+    # A first publication, or a table that was empty, gives no basis to compare with.
+    if previous:
+        tolerance = build.row_count_tolerance
+        counted.append(
+            Expect(
+                f"row count changes by less than {tolerance:.0%} of the previous publication's {previous:,}",
+                "ExpectColumnValuesToBeBetween",
+                {
+                    "column": "row_count", "min_value": previous * (1 - tolerance),
+                    "max_value": previous * (1 + tolerance), "strict_min": True, "strict_max": True,
+                },
+            )
+        )
+    batches = [Batch("row count", rows, counted)]
+    keys = MART_GRAINS.get(mart)
+    if keys:
+        key_list = ", ".join(keys)
+        duplicates = build.problems(
+            f"select {key_list}, count(*) as rows from marts.{mart} group by all having count(*) > 1"
+        )
+        batches.append(
+            Batch("grain keys with more than one row (SQL)", duplicates, [no_rows(f"one row per ({key_list})")])
+        )
+    if mart in PUBLIC_TABLES:
+        columns = build.frame(
+            "select column_name from information_schema.columns "
+            f"where table_schema = 'marts' and table_name = '{mart}'"
+        )
+        batches.append(
+            Batch(
+                "column names in the build", columns,
+                [Expect(
+                    "no identifying column in a public table", "ExpectColumnValuesToNotBeInSet",
+                    {"column": "column_name", "value_set": sorted(IDENTIFYING_COLUMNS)},
+                )],
+            )
+        )
+    return batches
+
+
+def _previous_counts(published_dir: Path | None) -> dict[str, int]:
+    if published_dir is None:
+        return {}
+    manifest = read_manifest(Path(published_dir))
+    return dict((manifest or {}).get("tables") or {})
+
+
+def _marts_present(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+
+
+def _keys(con: duckdb.DuckDBPyConnection, present: set[str], table: str, column: str) -> frozenset:
+    if table not in present:
+        return frozenset()
+    rows = con.execute(f"select distinct {column} from marts.{table} where {column} is not null").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+class _Validator:
+    """An ephemeral Great Expectations context with one pandas asset; each frame is one batch."""
+
+    def __init__(self) -> None:
+        os.environ["GX_ANALYTICS_ENABLED"] = "false"
+        import great_expectations as gx
+        import great_expectations.expectations as gxe
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx, self._gxe = gx, gxe
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        asset = context.data_sources.add_pandas("build_marts").add_dataframe_asset("mart_frames")
+        self._batches = asset.add_batch_definition_whole_dataframe("whole_frame")
+
+    def failures(self, suite_name: str, batch: Batch) -> list[dict]:
+        """Each expectation of `batch` the frame fails, with its unexpected count and a few examples."""
+        if not batch.expectations:
+            return []
+        suite = self._gx.ExpectationSuite(name=suite_name)
+        for expect in batch.expectations:
+            suite.add_expectation(getattr(self._gxe, expect.kind)(description=expect.description, **expect.kwargs))
+        validation = self._batches.get_batch(batch_parameters={"dataframe": batch.frame}).validate(
+            suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 3}
+        )
+        return [_failure(batch, r) for r in validation.results if not r.success]
+
+
+def _failure(batch: Batch, result) -> dict:
+    outcome = result.result or {}
+    failure = {"expectation": result.expectation_config.description, "frame": batch.name}
+    if "unexpected_count" in outcome:
+        failure["unexpected_count"] = int(outcome["unexpected_count"])
+        failure["examples"] = [_shown(v) for v in outcome.get("partial_unexpected_list") or []]
+    elif result.expectation_config.type == "expect_table_row_count_to_equal":
+        # A frame of problems found by SQL: each row is one, and at most PROBLEM_ROWS_LIMIT are pulled.
+        failure["unexpected_count"] = int(outcome.get("observed_value") or 0)
+        failure["capped"] = failure["unexpected_count"] >= PROBLEM_ROWS_LIMIT
+        failure["examples"] = [str(r) for r in batch.frame.head(3).to_dict(orient="records")]
+    else:
+        failure["unexpected_count"] = 1
+        failure["examples"] = [_exception_message(result.exception_info)]
+    return failure
+
+
+def _shown(value) -> str:
+    """A value as a reader writes it: numpy scalars (alone or in a pair) as plain numbers."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(v) for v in value) + ")"
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def _exception_message(info) -> str:
+    if not info:
+        return "the expectation could not be evaluated"
+    if "exception_message" in info:
+        return str(info["exception_message"])
+    nested = [v.get("exception_message") for v in info.values() if isinstance(v, dict)]
+    return next((m for m in nested if m), "the expectation could not be evaluated")
+
+
+def _suite_result(mart: str, failures: list[dict], expectation_count: int, rows: int) -> CheckResult:
+    name = f"{mart}_expectations"
+    if not failures:
+        return CheckResult(name, mart, True, True, f"{mart}: all {expectation_count} expectations met ({rows:,} rows)")
+    listed = "; ".join(
+        f"{f['expectation']} [{f['frame']}]: "
+        f"{'at least ' if f.get('capped') else ''}{f['unexpected_count']:,} unexpected"
+        for f in failures
+    )
+    return CheckResult(
+        name, mart, False, True,
+        f"{mart}: {len(failures)} of {expectation_count} expectations failed: {listed}",
+        sum(f["unexpected_count"] for f in failures), failures[:SAMPLE_SIZE],
+    )
+
+
+def run_expectations(
+    con: duckdb.DuckDBPyConnection,
+    published_dir: Path | None,
+    minimum_n: int,
+    row_count_tolerance: float = 0.5,
+    marts: Iterable[str] = RESTRICTED_TABLES,
+) -> list[CheckResult]:
+    """One blocking CheckResult per published mart (or per mart of `marts`), named `<mart>_expectations`.
+
+    A mart fails when any expectation of its suite fails (see the module docstring), or when it is
+    missing from the build. Row counts are compared with `published_dir`/manifest.json when there
+    is one: a count that moves by `row_count_tolerance` (a fraction) of the previous count or more
+    fails. Suppression rules use `minimum_n`.
+    """
+    present = _marts_present(con)
+    build = Build(
+        con=con,
+        minimum_n=minimum_n,
+        school_ids=_keys(con, present, "dim_schools", "school_id"),
+        measure_ids=_keys(con, present, "dim_measures", "measure_id"),
+        previous_counts=_previous_counts(published_dir),
+        row_count_tolerance=row_count_tolerance,
+    )
+    validator = _Validator()
+    results = []
+    for mart in marts:
+        if mart not in present:
+            results.append(
+                CheckResult(f"{mart}_expectations", mart, False, True, f"{mart}: missing from the build's marts", 1)
+            )
+            continue
+        batches = _common_batches(build, mart) + MART_SUITES[mart](build)
+        failures = [f for b in batches for f in validator.failures(f"{mart}.{b.name}", b)]
+        rows = int(batches[0].frame["row_count"].iloc[0])
+        results.append(_suite_result(mart, failures, sum(len(b.expectations) for b in batches), rows))
+    return results
