@@ -138,6 +138,14 @@ def main() -> None:
     print(f"Peak memory: pipeline process {own:,.0f} MB, dbt process {dbt_peak:,.0f} MB (each runs alone)")
     if failed:
         print("Checks failed: " + "; ".join(failed))
+    # PostgreSQL publication of the same published files, on a private server (bench/postgres_bench.py)
+    print("PostgreSQL publication (private server on 127.0.0.1, fsync on):", flush=True)
+    postgres = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "postgres_bench.py"), str(paths.published_dir), "--repeat", "1"],
+        capture_output=True, text=True,
+    )
+    print("  " + (postgres.stdout or postgres.stderr).strip().replace("\n", "\n  "))
+    report["postgres"] = postgres.stdout.strip().splitlines()[-1] if postgres.stdout.strip() else postgres.stderr[-500:]
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2))

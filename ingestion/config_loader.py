@@ -86,6 +86,10 @@ class PublicationConfig(_Strict):
     keep_last: int = Field(default=5, ge=1)
     # a mart whose row count moves by this fraction of the last publication's or more blocks it
     row_count_tolerance: float = Field(default=0.5, gt=0)
+    # name of the environment variable holding a PostgreSQL URL: when it is set, `spt run` also
+    # publishes to that server after each successful publication (the URL, with its password,
+    # never sits in the config)
+    postgres_url_env: str | None = None
 
 
 class Grade12SamplingConfig(_Strict):

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .postgres_cli import publish_command
 from .settings import PROJECT_ROOT, Paths
 
 console = Console(stderr=True, soft_wrap=True)
@@ -199,6 +200,9 @@ def main() -> None:
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
+main.add_command(publish_command, "publish")
+
+
 _landing = click.option("--landing", default="landing", show_default=True, help="Folder of vendor exports.")
 _config = click.option(
     "--config", "config_dir", default=str(PROJECT_ROOT / "config"), show_default=True,
@@ -218,6 +222,23 @@ def run(landing: str, config_dir: str, warehouse: str) -> None:
     """Ingest new files, build and check the marts, and publish them if every blocking check passes."""
     paths = _paths(landing, config_dir, warehouse)
     _report_run(run_pipeline(paths), paths)
+    _publish_to_postgres_if_configured(paths)
+
+
+def _publish_to_postgres_if_configured(paths: Paths) -> None:
+    """With publication.postgres_url_env set (and that variable set), load the new publication into PostgreSQL."""
+    from ingestion.config_loader import load_definitions
+
+    variable = load_definitions(paths.config_dir).district.publication.postgres_url_env
+    if not variable:
+        return
+    if not os.environ.get(variable):
+        console.print(f"[yellow]warning:[/] publication.postgres_url_env names {variable}, which is not set: "
+                      "PostgreSQL not updated")
+        return
+    ctx = click.get_current_context()
+    ctx.invoke(publish_command, url=os.environ[variable], warehouse=str(paths.warehouse_dir),
+               config_dir=str(paths.config_dir))
 
 
 @main.command()
