@@ -370,9 +370,9 @@ def _print_quality_history(paths: Paths, last: int = 5) -> None:
         table.add_column(column)
     for row in history.tail(last).iloc[::-1].itertuples():
         table.add_row(
-            row.run_id, row.status, "" if pd_isna(row.rows_read) else f"{row.rows_read:,}",
-            "" if pd_isna(row.rows_rejected) else f"{row.rows_rejected:,}",
-            f"{row.checks_failed} of {row.checks_run}", "" if pd_isna(row.failed_checks) else row.failed_checks,
+            row.run_id, row.status, "" if _missing(row.rows_read) else f"{row.rows_read:,}",
+            "" if _missing(row.rows_rejected) else f"{row.rows_rejected:,}",
+            f"{row.checks_failed} of {row.checks_run}", "" if _missing(row.failed_checks) else row.failed_checks,
         )
     report.print(table)
 
@@ -382,10 +382,11 @@ def _published_dir(warehouse: str) -> Path:
 
 
 def _money(value) -> str:
-    return "" if pd_isna(value) else f"{value:,.2f}"
+    return "" if _missing(value) else f"{value:,.2f}"
 
 
-def pd_isna(value) -> bool:
+def _missing(value) -> bool:
+    """None, NaN or pandas' NA (pandas is imported only by the commands that print tables)."""
     import pandas as pd
 
     return bool(pd.isna(value))
@@ -425,9 +426,9 @@ def funding(config_file: str, counts_file: str | None, fiscal_year: int | None, 
         for row in allocation.sort_values(["poverty_rank", "school_id"]).itertuples():
             table.add_row(
                 str(row.school_id),
-                "" if pd_isna(row.poverty_rate) else f"{row.poverty_rate:.1f}%",
+                "" if _missing(row.poverty_rate) else f"{row.poverty_rate:.1f}%",
                 str(row.poverty_rank),
-                "" if pd_isna(row.service_order) else str(row.service_order),
+                "" if _missing(row.service_order) else str(row.service_order),
                 "yes" if row.is_served else "no",
                 _money(row.per_child_amount),
                 _money(row.allocation),
