@@ -251,33 +251,6 @@ def estimate_cells(strata: pd.DataFrame, keys: list[str], confidence: float, ci_
     )
 
 
-def realized_sample(ranked: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mark the students whose results are used: the first designed_n assessed students of each
-    stratum in sample_order, so an absent primary student is replaced by the next ranked one.
-
-    `ranked` has one row per student with sample_order (1.. within its stratum), designed_n and
-    is_assessed. A stratum is identified by `keys`, plus the column `stratum` when `ranked` has
-    one that `keys` does not name. Returns a copy of `ranked` with the bools is_primary
-    (sample_order <= designed_n) and is_used.
-    """
-    strata_columns = list(keys)
-    if "stratum" in ranked.columns and "stratum" not in strata_columns:
-        strata_columns.append("stratum")
-    sample_order = ranked["sample_order"].to_numpy(dtype=np.int64)
-    designed_n = ranked["designed_n"].to_numpy(dtype=np.int64)
-    assessed = ranked["is_assessed"].fillna(False).to_numpy(dtype=bool)
-    stratum, _ = _cells(ranked, strata_columns)
-    in_draw_order = np.lexsort((sample_order, stratum))
-    assessed_so_far = np.empty(len(ranked), dtype=np.int64)
-    assessed_so_far[in_draw_order] = (
-        pd.Series(assessed[in_draw_order].astype(np.int64)).groupby(stratum[in_draw_order]).cumsum().to_numpy()
-    )
-    return ranked.assign(
-        is_primary=sample_order <= designed_n,
-        is_used=assessed & (assessed_so_far <= designed_n),
-    )
-
-
 def simulate_coverage(
     population: pd.DataFrame,
     keys: list[str],

@@ -17,7 +17,6 @@ from analytics.sampling import (
     draw_order,
     estimate_cells,
     hypergeometric_interval,
-    realized_sample,
     sample_size,
     simulate_coverage,
     z_value,
@@ -106,30 +105,6 @@ def test_draw_order_ranks_students_by_their_hash_within_each_group_and_is_reprod
     assert draw_order(frame, "seed-A", ["school_year", "grade"], "student_id").equals(order)
     assert not draw_order(frame, "seed-B", ["school_year", "grade"], "student_id").equals(order)
 
-
-def test_realized_sample_replaces_absent_primary_students_with_the_next_assessed():
-    ranked = pd.DataFrame(
-        {
-            "school": ["s"] * 9,
-            "stratum": ["A"] * 6 + ["B"] * 3,
-            "sample_order": [4, 1, 6, 2, 5, 3, 3, 1, 2],
-            "designed_n": [3] * 6 + [2] * 3,
-            "is_assessed": [False, True, True, False, True, False, True, False, False],
-        }
-    )
-    result = realized_sample(ranked, ["school"])
-    # Stratum A in sample order 1..6: assessed T F F F T T; designed 3 -> primary 1, 2, 3; the first
-    # 3 assessed are orders 1, 5, 6 (2 and 3 absent, replaced by 5 and 6).
-    # Stratum B in order 1..3: assessed F F T; designed 2 -> primary 1, 2; only order 3 was assessed.
-    by_order = result.set_index(["stratum", "sample_order"]).sort_index()
-    assert by_order.loc["A", "is_primary"].tolist() == [True, True, True, False, False, False]
-    assert by_order.loc["A", "is_used"].tolist() == [True, False, False, False, True, True]
-    assert by_order.loc["B", "is_primary"].tolist() == [True, True, False]
-    assert by_order.loc["B", "is_used"].tolist() == [False, False, True]
-    assert result.index.equals(ranked.index)
-
-
-# --- estimates and intervals -------------------------------------------------------------------
 
 def test_t_interval_for_26_proficient_of_40_sampled_from_120():
     cells = estimate_cells(pd.DataFrame([one_stratum(120, 40, 26)]), ["cell"], confidence=0.95)

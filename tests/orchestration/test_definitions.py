@@ -45,7 +45,7 @@ def test_publication_waits_for_every_mart_and_the_blocking_gate(graph):
     # raw tables are checked where they are loaded, before dbt builds on them
     assert specs["raw_nwea_map_results_schema"].asset_key == dg.AssetKey(["raw", "nwea_map_results"])
     assert specs["raw_rows_accounted_for"].blocking
-    assert specs["funding_adds_up_to_the_cent"].asset_key.path == ["marts", "agg_funding_lines"]
+    assert specs["agg_funding_lines_expectations"].asset_key.path == ["marts", "agg_funding_lines"]
 
 
 def test_sensor_and_daily_schedule_are_defined():
