@@ -127,3 +127,12 @@ def test_funding_reservations_over_the_appropriation_name_the_line(config_copy: 
     assert "field 'funding.formulas.0.title_i'" in str(error.value)
     # 4% and 1% of $1,850,000 (74,000 + 18,500) + 3,000,000 + 12,500
     assert "the reservations (3,105,000.00) exceed the appropriation (1,850,000.00)" in str(error.value)
+
+
+def test_a_bad_funding_counts_line_names_file_line_and_field(config_copy: Path):
+    path = config_copy / "funding_counts.csv"
+    path.write_text(path.read_text().replace("255901102,,,,,6", "255901102,,,,,six"))
+    with pytest.raises(ConfigError) as error:
+        load_definitions(config_copy)
+    assert "funding_counts.csv line 3, field 'low_income_private'" in str(error.value)
+    assert "(got 'six')" in str(error.value)

@@ -42,3 +42,20 @@ def test_status_before_any_run_says_what_to_do(tmp_path: Path):
     result = spt("status", "--warehouse", str(tmp_path))
     assert result.returncode == 2
     assert "no run recorded" in result.stderr
+
+
+def test_funding_what_if_rejects_a_counts_file_that_cannot_be_allocated(tmp_path):
+    formula = tmp_path / "scenario.yml"
+    formula.write_text("method: title_i\nappropriation: 1000\n")
+    missing = tmp_path / "missing.csv"
+    missing.write_text("school_id,enrollment\nA,100\n")
+    impossible = tmp_path / "impossible.csv"
+    impossible.write_text("school_id,enrollment,low_income_public\nA,100,150\n")
+
+    no_column = spt("funding", "--config", str(formula), "--counts", str(missing), "--warehouse", str(tmp_path))
+    too_many = spt("funding", "--config", str(formula), "--counts", str(impossible), "--warehouse", str(tmp_path))
+
+    assert no_column.returncode == 2 and "missing.csv: missing column(s) low_income_public" in no_column.stderr
+    # 150 low-income children of 100 enrolled is not a count the formula can take
+    assert too_many.returncode == 2 and "low_income_public" in too_many.stderr
+    assert not (tmp_path / "reports").exists()
