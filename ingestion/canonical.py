@@ -24,6 +24,15 @@ RESULT_COLUMNS: dict[str, str] = {
     "standard_error": "DOUBLE",
     "percentile": "DOUBLE",
     "vendor_level": "VARCHAR",
+    # the school year the file states for the result (spring year), when it states one
+    "reported_school_year": "INTEGER",
+    # vendor growth targets for the year (typical and stretch), where the export carries them
+    "typical_growth": "DOUBLE",
+    "stretch_growth": "DOUBLE",
+    # progress-monitoring probes: what the score counts, and the goal set for the student
+    "score_metric": "VARCHAR",
+    "goal_score": "DOUBLE",
+    "goal_date": "DATE",
 }
 
 # One row per file content (file_sha256): a file seen again, under any name, is not loaded again.
@@ -54,6 +63,32 @@ create table if not exists raw.rejected_rows (
     message varchar,
     raw_record varchar,
     ingested_at timestamp
+)
+"""
+
+
+# Columns of a layout's declared schema that a file lacks, or has and the layout does not declare:
+# one row per file and column, on every ingest (a dry run included).
+SCHEMA_DRIFT_DDL = """
+create table if not exists raw.schema_drift (
+    source_file varchar,
+    file_sha256 varchar,
+    file_format varchar,
+    column_name varchar,
+    change varchar,
+    ingested_at timestamp
+)
+"""
+
+# A corrected re-export retires the earlier delivery of the same file: the older rows stay in raw
+# (nothing is deleted) but no longer count.
+SUPERSEDED_FILES_DDL = """
+create table if not exists raw.superseded_files (
+    file_sha256 varchar,
+    source_file varchar,
+    superseded_by_sha256 varchar,
+    superseded_by_file varchar,
+    superseded_at timestamp
 )
 """
 

@@ -155,7 +155,9 @@ class MeasureRow(_Strict):
     scale_min: float
     scale_max: float
     is_primary: bool
-    level_basis: Literal["scale_score", "percentile"]
+    # vendor_level: the level the export states (a placement, a risk level, a rating) is the
+    # performance level itself, looked up in the descriptor set; no cut scores are needed.
+    level_basis: Literal["scale_score", "percentile", "vendor_level"]
     descriptor_set: str = Field(min_length=1)
 
 

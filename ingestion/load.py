@@ -1,9 +1,10 @@
 """Bulk load of landing files into the `raw` schema, one transaction per file.
 
-Each file is identified by its content hash: a file already recorded in
-raw.file_manifest is not loaded again. Every data row of a file is either loaded or
-rejected with a reason naming the file, row and column, and the manifest records
-rows_read = rows_loaded + rows_rejected.
+Each file is identified by its content hash: a file already recorded in raw.file_manifest is
+not loaded again. Every data row of a file is either loaded or rejected with a reason code and a
+message naming the file, row and column, and the manifest records
+rows_read = rows_loaded + rows_rejected. A file that cannot be read as a whole (empty, unknown
+layout, missing required columns, truncated) is rejected whole; other files carry on.
 """
 
 from __future__ import annotations
@@ -14,23 +15,93 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from .canonical import MANIFEST_DDL, REJECTED_ROWS_DDL, results_table_ddl
-from .files import LandingFile, header_delimiter, read_header, scan_landing
-from .formats import RESULT_TABLES, ResultFormat, RosterFormat, detect_format
-from .formats.base import q
+from .canonical import (
+    MANIFEST_DDL,
+    REJECTED_ROWS_DDL,
+    RESULT_COLUMNS,
+    SCHEMA_DRIFT_DDL,
+    SUPERSEDED_FILES_DDL,
+    results_table_ddl,
+)
+from .files import LandingFile, TextLayout, count_records, is_supported, read_table, scan_landing, sniff
+from .formats import RECORD_FORMATS, RESULT_TABLES, detect_format
+from .formats.base import RecordFormat, ResultFormat, RosterFormat, alternatives, first_present, q
 
 GRADE_SQL = """
 case
     when {x} is null then null
-    when upper({x}) in ('K', 'KG', 'KF', 'KH', 'KINDERGARTEN', '0', '00') then 0
-    when upper({x}) in ('PK', 'PREK', 'PRE-K', 'P', '-1') then -1
-    else try_cast({x} as integer)
+    when upper({x}) in ('K', 'KG', 'KF', 'KH', 'KINDERGARTEN', '0', '00', 'ZERO') then 0
+    when upper({x}) in ('PK', 'PREK', 'PRE-K', 'P', '-1', 'PRE-KINDERGARTEN') then -1
+    when try_cast({x} as integer) is not null then try_cast({x} as integer)
+    else coalesce(
+        try_cast(regexp_extract(upper({x}), '^(?:GRADE\\s*)?(\\d{{1,2}})(?:ST|ND|RD|TH)?(?:\\s*GRADE)?$', 1) as integer),
+        case regexp_replace(upper({x}), '^GRADE\\s*|\\s*GRADE$', '', 'g')
+            when 'ONE' then 1 when 'FIRST' then 1 when 'TWO' then 2 when 'SECOND' then 2
+            when 'THREE' then 3 when 'THIRD' then 3 when 'FOUR' then 4 when 'FOURTH' then 4
+            when 'FIVE' then 5 when 'FIFTH' then 5 when 'SIX' then 6 when 'SIXTH' then 6
+            when 'SEVEN' then 7 when 'SEVENTH' then 7 when 'EIGHT' then 8 when 'EIGHTH' then 8
+            when 'NINE' then 9 when 'NINTH' then 9 when 'TEN' then 10 when 'TENTH' then 10
+            when 'ELEVEN' then 11 when 'ELEVENTH' then 11 when 'TWELVE' then 12 when 'TWELFTH' then 12
+            when 'KINDERGARTEN' then 0
+        end
+    )
 end
 """
+
+# The spring year of a school year written as "2021-2022", "Fall 2021-2022", "2021-22" or "2022".
+SCHOOL_YEAR_SQL = """
+case
+    when regexp_matches({x}, '\\d{{4}}\\s*[-/]\\s*\\d{{4}}')
+        then try_cast(regexp_extract({x}, '\\d{{4}}\\s*[-/]\\s*(\\d{{4}})', 1) as integer)
+    when regexp_matches({x}, '\\d{{4}}\\s*[-/]\\s*\\d{{2}}(\\D|$)')
+        then try_cast(regexp_extract({x}, '(\\d{{2}})\\d{{2}}\\s*[-/]\\s*\\d{{2}}', 1) as integer) * 100
+            + try_cast(regexp_extract({x}, '\\d{{4}}\\s*[-/]\\s*(\\d{{2}})', 1) as integer)
+    when regexp_matches({x}, '(^|\\D)\\d{{4}}(\\D|$)')
+        then try_cast(regexp_extract({x}, '(\\d{{4}})', 1) as integer)
+end
+"""
+
+# A text cell a spreadsheet would run as a formula: = or @ first, or + / - first when the cell is
+# not a number (a negative score is fine), or a leading tab or carriage return.
+FORMULA_SQL = """
+(left({x}, 1) in ('=', '@', chr(9), chr(13))
+ or (left({x}, 1) in ('+', '-') and try_cast({x} as double) is null))
+"""
+
+TIME_FORMATS = "['%H:%M:%S', '%I:%M:%S %p', '%H:%M', '%I:%M %p']"
+NUMBER_FIELDS = ("standard_error", "goal_score")
+LOOSE_NUMBER_FIELDS = ("typical_growth", "stretch_growth")
+TYPED_RESULT_FIELDS = {
+    "vendor_student_id", "state_student_id", "school_ref", "school_name", "reported_period",
+    "assessment_date", "assessment_time", "enrolled_grade", "assessed_grade", "standard_error",
+    "school_year", "typical_growth", "stretch_growth", "score_metric", "goal_score", "goal_date",
+    "scale_score", "percentile", "vendor_level",
+}
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """What a row is checked against beyond its own file: the district's measure scales and
+    the day its school year starts."""
+
+    scale_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    year_start_month: int = 7
+    year_start_day: int = 1
+
+    @classmethod
+    def from_definitions(cls, definitions) -> "IngestRules":
+        measures = definitions.measures
+        month, day = (int(part) for part in definitions.district.calendar.year_starts.split("-"))
+        return cls(
+            scale_ranges={
+                str(m): (float(lo), float(hi))
+                for m, lo, hi in zip(measures["measure_id"], measures["scale_min"], measures["scale_max"])
+            },
+            year_start_month=month,
+            year_start_day=day,
+        )
 
 
 @dataclass
@@ -42,6 +113,10 @@ class FileOutcome:
     rows_loaded: int = 0
     rows_rejected: int = 0
     reason: str | None = None
+    new_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    supersedes: list[str] = field(default_factory=list)
+    rejections: dict[tuple[str, str], int] = field(default_factory=dict)  # (reason_code, column) -> rows
 
 
 @dataclass
@@ -64,21 +139,38 @@ class IngestSummary:
         return sum(1 for f in self.files if f.status == status)
 
 
+def record_table_ddl(fmt: RecordFormat) -> str:
+    types = {"text": "varchar", "date": "date", "number": "double", "integer": "bigint"}
+    body = ", ".join(f"{q(name)} {types[f.kind]}" for name, f in fmt.fields.items())
+    return (
+        f"create table if not exists raw.{fmt.raw_table} ({body}, source_format varchar, source_file varchar, "
+        f"source_row bigint, file_sha256 varchar, ingested_at timestamp)"
+    )
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
-    con.execute(MANIFEST_DDL)
-    con.execute(REJECTED_ROWS_DDL)
+    for ddl in (MANIFEST_DDL, REJECTED_ROWS_DDL, SCHEMA_DRIFT_DDL, SUPERSEDED_FILES_DDL):
+        con.execute(ddl)
     for table in RESULT_TABLES:
         con.execute(results_table_ddl(table))
+        # a warehouse created before a canonical column existed gains it
+        for name, sql_type in RESULT_COLUMNS.items():
+            con.execute(f"alter table raw.{table} add column if not exists {name} {sql_type}")
+    for fmt in RECORD_FORMATS:
+        con.execute(record_table_ddl(fmt))
 
 
 def ingest_landing(
     con: duckdb.DuckDBPyConnection,
     landing_dir: Path,
     on_file: Callable[[FileOutcome], None] | None = None,
+    rules: IngestRules | None = None,
 ) -> IngestSummary:
     """Load every new file under `landing_dir`; files already loaded are skipped."""
     ensure_raw_schema(con)
+    rules = rules or IngestRules()
+    _register_rules(con, rules)
     summary = IngestSummary()
     known = {
         row[0]
@@ -87,10 +179,10 @@ def ingest_landing(
         ).fetchall()
     }
     for landing_file in scan_landing(landing_dir):
-        if landing_file.sha256 in known:
+        if landing_file.sha256 in known and landing_file.problem is None:
             outcome = FileOutcome(landing_file.relative_path, None, "already_loaded")
         else:
-            outcome = ingest_file(con, landing_file)
+            outcome = ingest_file(con, landing_file, rules)
             known.add(landing_file.sha256)
         summary.files.append(outcome)
         if on_file:
@@ -98,48 +190,93 @@ def ingest_landing(
     return summary
 
 
+def _register_rules(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> None:
+    con.execute("create or replace temp table _scale_ranges (measure_id varchar, scale_min double, scale_max double)")
+    if rules.scale_ranges:
+        con.executemany(
+            "insert into _scale_ranges values (?, ?, ?)",
+            [(m, lo, hi) for m, (lo, hi) in sorted(rules.scale_ranges.items())],
+        )
+
+
 Write = tuple[str, list]
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile) -> FileOutcome:
+def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, rules: IngestRules | None = None) -> FileOutcome:
     """Load one file: its rows, its rejections and its manifest line are written in one transaction.
 
     The file is first read and checked in temporary tables; only the writes to `raw` happen in
     the transaction, so a run killed at any point leaves each file wholly loaded or not at all.
     """
+    rules = rules or IngestRules()
     ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    header = read_header(landing_file.path)
-    fmt = detect_format(header) if header else None
+    fmt = None
+    layout: TextLayout | None = None
     try:
-        if not header:
-            outcome, writes = _reject_file(landing_file, None, 0, "empty_file", "the file is empty", ingested_at)
-        elif fmt is None:
+        if landing_file.problem:
+            code, reason = landing_file.problem
+            outcome, writes = _reject_file(landing_file, None, 0, code, reason, ingested_at)
+        elif not is_supported(landing_file):
             outcome, writes = _reject_file(
-                landing_file, None, _count_rows(con, landing_file.path), "unknown_layout",
-                f"no known export layout has this header (first columns: {', '.join(header[:5])})",
-                ingested_at,
+                landing_file, None, 0, "unsupported_file_type",
+                "not a CSV, tab-separated, XLSX or ZIP file", ingested_at,
             )
-        elif missing := [c for c in fmt.required_columns if c not in header]:
-            outcome, writes = _reject_file(
-                landing_file, fmt.name, _count_rows(con, landing_file.path), "missing_columns",
-                f"{fmt.description or fmt.name} is missing required column(s): {', '.join(missing)}",
-                ingested_at,
-            )
-        elif isinstance(fmt, ResultFormat):
-            outcome, writes = _prepare_results(con, landing_file, fmt, header, ingested_at)
         else:
-            outcome, writes = _prepare_roster(con, landing_file, fmt, header, ingested_at)
+            layout = sniff(landing_file)
+            header = layout.header
+            fmt = detect_format(header) if header else None
+            if not header:
+                outcome, writes = _reject_file(landing_file, None, 0, "empty_file", "the file is empty", ingested_at)
+            elif fmt is None:
+                outcome, writes = _reject_file(
+                    landing_file, None, count_records(landing_file, layout), "unknown_layout",
+                    f"no known export layout has this header (first columns: {', '.join(header[:5])})",
+                    ingested_at,
+                )
+            elif missing := fmt.missing_columns(header):
+                outcome, writes = _reject_file(
+                    landing_file, fmt.name, count_records(landing_file, layout), "missing_columns",
+                    f"{fmt.description or fmt.name} is missing required column(s): {', '.join(missing)}",
+                    ingested_at,
+                )
+            else:
+                if isinstance(fmt, ResultFormat):
+                    outcome, writes = _prepare_results(con, landing_file, layout, fmt, ingested_at, rules)
+                elif isinstance(fmt, RecordFormat):
+                    outcome, writes = _prepare_records(con, landing_file, layout, fmt, ingested_at)
+                else:
+                    outcome, writes = _prepare_roster(con, landing_file, layout, fmt, ingested_at)
+                writes += _supersede_writes(con, landing_file, outcome, ingested_at)
+            if fmt is not None and header:
+                outcome.new_columns, outcome.missing_columns = fmt.drift(header)
+                writes += _drift_writes(landing_file, fmt.name, outcome, ingested_at)
         _commit(con, writes + [_manifest_write(landing_file, outcome, ingested_at)])
-    except (duckdb.Error, pa.ArrowException) as error:
-        reason = f"the file could not be loaded: {str(error).splitlines()[0]}"
+    except (duckdb.Error, pa.ArrowException, UnicodeError, ValueError, OSError) as error:
+        if isinstance(error, (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException)):
+            raise  # a fault in a layout declaration or in this module, not in the file
+        code, reason = _unreadable(error, layout)
         outcome, writes = _reject_file(
-            landing_file, fmt.name if fmt else None, _count_rows(con, landing_file.path), "unreadable_file",
-            reason, ingested_at,
+            landing_file, fmt.name if fmt else None, count_records(landing_file, layout) if layout else 0,
+            code, reason, ingested_at,
         )
         _commit(con, writes + [_manifest_write(landing_file, outcome, ingested_at)])
     finally:
         con.execute("drop view if exists _long; drop table if exists _rows; drop table if exists _errors")
     return outcome
+
+
+def _unreadable(error: Exception, layout: TextLayout | None) -> tuple[str, str]:
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if layout is not None and layout.kind == "text" and not layout.ends_with_newline and (
+        "Expected" in first_line or "quote" in first_line.lower()
+    ):
+        return "truncated_file", "the file ends part-way through a record (it was cut off); nothing was loaded"
+    if "Expected" in first_line and "columns" in first_line:
+        return "malformed_file", (
+            "a record has a different number of fields from the header "
+            f"({first_line.split(':')[1].strip() if ':' in first_line else first_line}); nothing was loaded"
+        )
+    return "unreadable_file", f"the file could not be read: {first_line}"
 
 
 def _commit(con: duckdb.DuckDBPyConnection, writes: list[Write]) -> None:
@@ -153,173 +290,273 @@ def _commit(con: duckdb.DuckDBPyConnection, writes: list[Write]) -> None:
         raise
 
 
-def _read_rows(con, path: Path, header: list[str], columns: list[str], typed: str = "") -> None:
-    """Read the file's `columns` as trimmed text (plus any `typed` expressions over them) into `_rows`.
+def _file_col(name: str) -> str:
+    """The quoted name under which a file column is held in `_rows` (apart from canonical names)."""
+    return q("~" + name)
 
-    Arrow's CSV reader parses on every core and returns the records in file order, so each record
-    gets `_source_row`, its row number as a spreadsheet shows it (the header is row 1). The header
-    is the one already parsed: nothing is sniffed and the file is read once.
-    """
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-        parse_options=pacsv.ParseOptions(delimiter=header_delimiter(path), newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=columns,
-            column_types={c: pa.string() for c in columns},
-            strings_can_be_null=False,
-        ),
-    )
-    table = table.append_column("_source_row", pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64)))
-    trimmed = ", ".join(f"nullif(trim({q(c)}), '') as {q(c)}" for c in columns)
+
+def _read_rows(con, landing_file: LandingFile, layout: TextLayout, columns: list[str], typed: str = "") -> None:
+    """Read the file's `columns` as trimmed text (empty -> NULL), each as "~<name>", plus any `typed`
+    expressions over them, and `_source_row`, into the temp table `_rows`."""
+    table = read_table(landing_file, layout, columns)
+    table = table.rename_columns(["~" + c if c != "_source_row" else c for c in table.column_names])
+    trimmed = ", ".join(f"nullif(trim({_file_col(c)}), '') as {_file_col(c)}" for c in columns)
     extra = f", {typed}" if typed else ""
     con.register("_arrow_rows", table)
     try:
         con.execute(
             f"create or replace temp table _rows as select *{extra} from ("
-            f"select _source_row, {trimmed} from _arrow_rows)"
+            f"select _source_row{', ' + trimmed if trimmed else ''} from _arrow_rows)"
         )
     finally:
         con.unregister("_arrow_rows")
 
 
-def _count_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    try:
-        path_literal = str(path).replace("'", "''")
-        return con.execute(
-            f"select count(*) from read_csv('{path_literal}', header = true, all_varchar = true, "
-            f"auto_detect = true, ignore_errors = true)"
-        ).fetchone()[0]
-    except duckdb.Error:
-        with open(path, "rb") as handle:
-            return max(sum(1 for _ in handle) - 1, 0)
+def _literal(value: str | None) -> str:
+    return "null::varchar" if value is None else "'" + value.replace("'", "''") + "'"
 
 
-def _measure_branches(fmt: ResultFormat, header: list[str]) -> list[str]:
-    """One SELECT over `_rows` per measure block: the wide file becomes one row per measure score."""
-    present = set(header)
+def _date_sql(text: str, formats: tuple[str, ...]) -> str:
+    patterns = "[" + ", ".join(_literal(f) for f in formats) + "]"
+    return f"try_strptime({text}, {patterns})::date"
 
-    def text(column: str | None) -> str:
-        return q(column) if column and column in present else "null::varchar"
 
-    base = (
-        "_source_row, vendor_student_id, state_student_id, school_ref, school_name, reported_period, "
-        "assessment_date, assessment_time, enrolled_grade, assessed_grade, standard_error"
-    )
-    if fmt.measure_expr:
-        score = fmt.columns["scale_score"]
-        return [
-            f"select {base}, _measure_id as measure_id, {text(score)} as score_text, "
-            f"'{score}' as score_column, {text(fmt.columns.get('percentile'))} as percentile_text, "
-            f"{text(fmt.columns.get('vendor_level'))} as vendor_level from _rows"
-        ]
-    branches = []
-    for block in fmt.measures:
-        if block.score not in present:
-            continue
-        score_literal = block.score.replace("'", "''")
-        branches.append(
-            f"select {base}, '{block.measure_id}' as measure_id, {q(block.score)} as score_text, "
-            f"'{score_literal}' as score_column, {text(block.percentile)} as percentile_text, "
-            f"{text(block.level)} as vendor_level from _rows where {q(block.score)} is not null"
+ERROR_COLUMNS = "_source_row, column_name, reason_code, detail"
+
+
+def _formula_checks(columns: list[str], source: str = "_rows") -> list[str]:
+    return [
+        f"select _source_row, {_literal(c)}, 'formula_injection', "
+        f"'the text starts like a spreadsheet formula, so it is not loaded' from {source} "
+        f"where {_file_col(c)} is not null and {FORMULA_SQL.format(x=_file_col(c))}"
+        for c in columns
+    ]
+
+
+def _duplicate_check(expressions: list[str], label: str) -> list[str]:
+    """Rows repeating an earlier row of the same file exactly (on the SQL `expressions`)."""
+    if not expressions:
+        return []
+    key = ", ".join(expressions)
+    return [
+        f"""
+        select _source_row, {_literal(label)}, 'duplicate_row',
+               'the row repeats row ' || first_row || ' of the file exactly'
+        from (
+            select _source_row, min(_source_row) over (partition by _row_hash) as first_row
+            from (select _source_row, hash({key}) as _row_hash from _rows)
+            where _row_hash in (
+                select hash({key}) from _rows group by all having count(*) > 1
+            )
         )
-    return branches
+        where _source_row > first_row
+        """
+    ]
 
 
-REJECTION_MESSAGE_SQL = """
-    '{file} row ' || e._source_row || ' column ''' || e.column_name || ''': ' ||
-    case e.reason_code
-        when 'missing_value' then 'a value is required'
-        when 'unparseable_date' then 'cannot read ''' || e.bad_value || ''' as a date'
-        when 'unparseable_number' then 'cannot read ''' || e.bad_value || ''' as a number'
-        when 'unparseable_grade' then 'cannot read ''' || e.bad_value || ''' as a grade level'
-        else e.reason_code
-    end
-"""
-
-
-def _prepare_results(con, landing_file: LandingFile, fmt: ResultFormat, header, ingested_at):
-    """Read and check an assessment export; return its outcome and the writes that load it."""
-    present = set(header)
-    wanted = sorted(
-        {c for c in fmt.columns.values() if c in present}
-        | {c for b in fmt.measures for c in (b.score, b.percentile, b.level) if c and c in present}
-        | ({"Subject"} if fmt.measure_expr and "Subject" in present else set())
+def _errors_and_counts(con, checks: list[str]) -> tuple[int, dict[tuple[str, str], int]]:
+    con.execute(
+        f"create or replace temp table _errors as select distinct * from ("
+        f"{' union all '.join(f'select * from ({c})' for c in checks)}) as e({ERROR_COLUMNS})"
     )
-    cols = fmt.columns
+    rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
+    breakdown = {
+        (code, column): n
+        for code, column, n in con.execute(
+            "select reason_code, column_name, count(distinct _source_row) from _errors group by all"
+        ).fetchall()
+    }
+    return rejected, breakdown
+
+
+def _rejection_write(landing_file: LandingFile, record_columns: list[str], ingested_at) -> Write:
+    source_file = landing_file.relative_path.replace("'", "''")
+    record = ", ".join(f"{q(c)} := _rows.{_file_col(c)}" for c in record_columns) or "_row := null"
+    return (
+        f"""
+        insert into raw.rejected_rows
+        select
+            '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, e.reason_code,
+            '{source_file} row ' || e._source_row || ' column ''' || e.column_name || ''': ' || e.detail,
+            to_json(struct_pack({record}))::varchar,
+            ?::timestamp
+        from _errors e
+        join _rows on _rows._source_row = e._source_row
+        """,
+        [ingested_at],
+    )
+
+
+def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: ResultFormat, ingested_at, rules):
+    """Read and check an assessment export; return its outcome and the writes that load it."""
+    header = layout.header
+    present = set(header)
+    resolved = {canonical: first_present(column, present) for canonical, column in fmt.columns.items()}
+    resolved = {k: v for k, v in resolved.items() if v}
+    blocks = []
+    for block in fmt.measures:
+        score = first_present(block.score, present)
+        if score:
+            blocks.append((
+                block, score, first_present(block.percentile, present), first_present(block.level, present),
+                first_present(block.date, present),
+            ))
+    wanted = sorted(set(resolved.values()) | {c for b in blocks for c in b[1:] if c})
 
     def text(canonical: str) -> str:
-        name = cols.get(canonical)
-        return q(name) if name and name in present else "null::varchar"
+        name = resolved.get(canonical)
+        return _file_col(name) if name else "null::varchar"
 
-    date_formats = "[" + ", ".join(f"'{f}'" for f in fmt.date_formats) + "]"
-    measure = f", {fmt.measure_expr} as _measure_id" if fmt.measure_expr else ""
+    date_formats = fmt.date_formats + ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+    extra_text = [k for k in resolved if k not in TYPED_RESULT_FIELDS]
+    extra = "".join(f", {text(k)} as {q(k)}" for k in extra_text)
     # Every field the row's measures share is typed once per file row, in the reading pass.
     _read_rows(
-        con, landing_file.path, header, wanted,
+        con, landing_file, layout, wanted,
         typed=f"""
             {text('vendor_student_id')} as vendor_student_id,
             {text('state_student_id')} as state_student_id,
             {text('school_ref')} as school_ref,
             {text('school_name')} as school_name,
             {text('reported_period')} as reported_period,
-            try_strptime({text('assessment_date')}, {date_formats})::date as assessment_date,
-            try_strptime({text('assessment_time')}, ['%H:%M:%S', '%I:%M:%S %p', '%H:%M'])::time as assessment_time,
+            {_date_sql(text('assessment_date'), date_formats)} as assessment_date,
+            try_strptime({text('assessment_time')}, {TIME_FORMATS})::time as assessment_time,
             {GRADE_SQL.format(x=text('enrolled_grade'))} as enrolled_grade,
             {GRADE_SQL.format(x=text('assessed_grade'))} as assessed_grade,
-            try_cast({text('standard_error')} as double) as standard_error
-            {measure}
+            try_cast({text('standard_error')} as double) as standard_error,
+            {SCHOOL_YEAR_SQL.format(x=text('school_year'))} as reported_school_year,
+            try_cast(replace({text('typical_growth')}, ',', '') as double) as typical_growth,
+            try_cast(replace({text('stretch_growth')}, ',', '') as double) as stretch_growth,
+            {text('score_metric')} as score_metric,
+            try_cast(replace({text('goal_score')}, ',', '') as double) as goal_score,
+            {_date_sql(text('goal_date'), date_formats)} as goal_date
+            {extra}
         """,
     )
     rows_read = con.execute("select count(*) from _rows").fetchone()[0]
+    base = (
+        "_source_row, vendor_student_id, state_student_id, school_ref, school_name, enrolled_grade, "
+        "assessed_grade, standard_error, reported_school_year, typical_growth, stretch_growth, score_metric, "
+        "goal_score, goal_date, assessment_time"
+    )
+    branches = []
+    if fmt.measure_expr:
+        branches.append(
+            f"select {base}, reported_period, assessment_date, {text('assessment_date')} as date_text, "
+            f"{_literal(resolved.get('assessment_date'))} as date_column, "
+            f"({fmt.measure_expr}) as measure_id, {text('scale_score')} as score_text, "
+            f"{_literal(resolved.get('scale_score'))} as score_column, {text('percentile')} as percentile_text, "
+            f"{text('vendor_level')} as vendor_level from _rows"
+        )
+    for block, score, percentile, level, block_date in blocks:
+        period = f"coalesce({_literal(block.period)}, reported_period)" if block.period else "reported_period"
+        date_text = f"coalesce({_file_col(block_date)}, {text('assessment_date')})" if block_date else text("assessment_date")
+        date_value = (
+            f"coalesce({_date_sql(_file_col(block_date), date_formats)}, assessment_date)" if block_date else "assessment_date"
+        )
+        date_column = f"case when {_file_col(block_date)} is not null then {_literal(block_date)} else {_literal(resolved.get('assessment_date'))} end" if block_date else _literal(resolved.get("assessment_date"))
+        only_given = f"{_file_col(score)} is not null"
+        if not fmt.score_required and level:
+            only_given = f"({_file_col(score)} is not null or {_file_col(level)} is not null)"
+        branches.append(
+            f"select {base}, {period} as reported_period, {date_value} as assessment_date, {date_text} as date_text, "
+            f"{date_column} as date_column, {_literal(block.measure_id)} as measure_id, "
+            f"{_file_col(score)} as score_text, {_literal(score)} as score_column, "
+            f"{_file_col(percentile) if percentile else 'null::varchar'} as percentile_text, "
+            f"{_file_col(level) if level else 'null::varchar'} as vendor_level from _rows where {only_given}"
+        )
+    if not branches:
+        branches.append(
+            f"select {base}, reported_period, assessment_date, null::varchar as date_text, null::varchar as date_column, "
+            "null::varchar as measure_id, null::varchar as score_text, null::varchar as score_column, "
+            "null::varchar as percentile_text, null::varchar as vendor_level from _rows where false"
+        )
     con.execute(
         f"""
         create or replace temp view _long as
         select
             * exclude (percentile_text),
             try_cast(replace(score_text, ',', '') as double) as scale_score,
-            try_cast(percentile_text as double) as percentile
-        from ({' union all '.join(_measure_branches(fmt, header))})
+            try_cast(replace(percentile_text, '%', '') as double) as percentile
+        from ({' union all '.join(branches)})
         """
     )
 
-    def row_error(canonical: str, reason: str, condition: str) -> str:
+    def row_error(canonical: str, reason: str, detail: str, condition: str) -> str:
         return (
-            f"select _source_row, '{cols.get(canonical, '')}' as column_name, '{reason}' as reason_code, "
-            f"{text(canonical)} as bad_value from _rows where {condition}"
+            f"select _source_row, {_literal(resolved.get(canonical, canonical))} as column_name, "
+            f"'{reason}' as reason_code, {detail} as detail from _rows where {condition}"
         )
 
-    date_text = text("assessment_date")
+    def quoted(value_sql: str) -> str:
+        return f"'''' || {value_sql} || ''''"
+
     checks = [
-        row_error("vendor_student_id", "missing_value", "vendor_student_id is null"),
-        row_error("assessment_date", "missing_value", f"{date_text} is null"),
-        row_error("assessment_date", "unparseable_date", f"{date_text} is not null and assessment_date is null"),
-        "select _source_row, score_column, 'unparseable_number', score_text from _long "
-        "where scale_score is null and score_text is not null",
-        "select _source_row, score_column, 'missing_value', null::varchar from _long where score_text is null",
+        row_error("vendor_student_id", "missing_value", "'a value is required'", "vendor_student_id is null"),
+        "select _source_row, coalesce(date_column, 'assessment date'), 'missing_value', 'a value is required' "
+        "from _long where date_text is null",
+        "select _source_row, date_column, 'unparseable_date', 'cannot read ' || " + quoted("date_text") + " || ' as a date' "
+        "from _long where date_text is not null and assessment_date is null",
+        "select _source_row, score_column, 'unparseable_number', 'cannot read ' || " + quoted("score_text") + " || ' as a number' "
+        "from _long where scale_score is null and score_text is not null",
+        "select l._source_row, l.score_column, 'score_out_of_scale', 'the score ' || l.score_text || "
+        "' is outside the scale of ' || l.measure_id || ' (' || s.scale_min || ' to ' || s.scale_max || ')' "
+        "from _long l join _scale_ranges s on s.measure_id = l.measure_id "
+        "where l.scale_score < s.scale_min or l.scale_score > s.scale_max",
+        f"""
+        select _source_row, date_column, 'date_outside_school_year',
+               'the date ' || strftime(assessment_date, '%Y-%m-%d') || ' is not in the ' ||
+               (reported_school_year - 1) || '-' || reported_school_year || ' school year the file states'
+        from _long
+        where reported_school_year is not null and assessment_date is not null
+          and (assessment_date < make_date(reported_school_year - 1, {rules.year_start_month}, {rules.year_start_day})
+               or assessment_date >= make_date(reported_school_year, {rules.year_start_month}, {rules.year_start_day}))
+        """,
     ]
+    if fmt.score_required:
+        checks.append(
+            "select _source_row, score_column, 'missing_value', 'a value is required' from _long "
+            "where score_text is null and measure_id is not null"
+        )
+    else:
+        checks.append(
+            "select _source_row, score_column, 'missing_value', 'a score or a level is required' from _long "
+            "where score_text is null and vendor_level is null"
+        )
+    if fmt.measure_expr:
+        checks.append(
+            f"select _source_row, {_literal(resolved.get('measure_name', resolved.get('measure_id', 'measure')))}, "
+            "'unknown_measure', 'no configured measure has this name' from _long where measure_id is null"
+        )
+    else:
+        checks.append(
+            "select _source_row, 'scores', 'no_scores', 'the row holds no score for any measure' from _rows "
+            "where _source_row not in (select _source_row from _long)"
+        )
+    for canonical in ("standard_error", "goal_score"):
+        if canonical in resolved:
+            checks.append(row_error(
+                canonical, "unparseable_number", "'cannot read ' || " + quoted(text(canonical)) + " || ' as a number'",
+                f"{text(canonical)} is not null and {canonical} is null",
+            ))
+    if "goal_date" in resolved:
+        checks.append(row_error(
+            "goal_date", "unparseable_date", "'cannot read ' || " + quoted(text("goal_date")) + " || ' as a date'",
+            f"{text('goal_date')} is not null and goal_date is null",
+        ))
     for grade in ("enrolled_grade", "assessed_grade"):
-        if cols.get(grade) in present:
-            checks.append(row_error(grade, "unparseable_grade", f"{text(grade)} is not null and {grade} is null"))
-    con.execute(f"create or replace temp table _errors as select distinct * from ({' union all '.join(checks)})")
-    rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
+        if grade in resolved:
+            checks.append(row_error(
+                grade, "unparseable_grade", "'cannot read ' || " + quoted(text(grade)) + " || ' as a grade level'",
+                f"{text(grade)} is not null and {grade} is null",
+            ))
+    checks += _formula_checks(wanted)
+    checks += _duplicate_check([_file_col(c) for c in wanted], "(whole row)")
+    rows_rejected, breakdown = _errors_and_counts(con, checks)
     source_file = landing_file.relative_path.replace("'", "''")
     writes: list[Write] = []
     if rows_rejected:
-        record = ", ".join(f"{q(c)} := _rows.{q(c)}" for c in wanted)
-        writes.append((
-            f"""
-            insert into raw.rejected_rows
-            select
-                '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, e.reason_code,
-                {REJECTION_MESSAGE_SQL.format(file=source_file)},
-                to_json(struct_pack({record}))::varchar,
-                ?::timestamp
-            from _errors e
-            join _rows on _rows._source_row = e._source_row
-            """,
-            [ingested_at],
-        ))
+        writes.append(_rejection_write(landing_file, wanted, ingested_at))
     keep = "where _source_row not in (select _source_row from _errors)" if rows_rejected else ""
     writes.append((
         f"""
@@ -329,7 +566,8 @@ def _prepare_results(con, landing_file: LandingFile, fmt: ResultFormat, header, 
             vendor_student_id, state_student_id, school_ref, school_name, measure_id, assessment_date,
             assessment_time, reported_period, enrolled_grade,
             coalesce(assessed_grade, enrolled_grade) as assessed_grade,
-            scale_score, standard_error, percentile, vendor_level,
+            scale_score, standard_error, percentile, vendor_level, reported_school_year, typical_growth,
+            stretch_growth, score_metric, goal_score, goal_date,
             '{source_file}' as source_file, _source_row as source_row,
             '{landing_file.sha256}' as file_sha256, ?::timestamp as ingested_at
         from _long
@@ -337,13 +575,85 @@ def _prepare_results(con, landing_file: LandingFile, fmt: ResultFormat, header, 
         """,
         [ingested_at],
     ))
-    return _loaded(landing_file, fmt.name, rows_read, rows_rejected), writes
+    outcome = _loaded(landing_file, fmt.name, rows_read, rows_rejected)
+    outcome.rejections = breakdown
+    return outcome, writes
 
 
-def _prepare_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, ingested_at):
+def _prepare_records(con, landing_file: LandingFile, layout: TextLayout, fmt: RecordFormat, ingested_at):
+    """Read, type and check a record file (interventions, goals, ...); return its outcome and writes."""
+    present = set(layout.header)
+    resolved = {name: first_present(f.column, present) for name, f in fmt.fields.items()}
+    wanted = sorted({c for c in resolved.values() if c})
+
+    def text(name: str) -> str:
+        column = resolved.get(name)
+        return _file_col(column) if column else "null::varchar"
+
+    def typed(name: str) -> str:
+        kind = fmt.fields[name].kind
+        if kind == "date":
+            return _date_sql(text(name), fmt.date_formats + ("%Y-%m-%d %H:%M:%S",))
+        if kind == "number":
+            return f"try_cast(replace({text(name)}, ',', '') as double)"
+        if kind == "integer":
+            return f"try_cast(try_cast(replace({text(name)}, ',', '') as double) as bigint)"
+        return text(name)
+
+    projection = ", ".join(f"{typed(name)} as {q('=' + name)}" for name in fmt.fields)
+    _read_rows(con, landing_file, layout, wanted, typed=projection)
+    rows_read = con.execute("select count(*) from _rows").fetchone()[0]
+    checks = []
+    for name, spec in fmt.fields.items():
+        column = resolved.get(name) or alternatives(spec.column)[0]
+        value = q("=" + name)
+        if spec.required:
+            checks.append(
+                f"select _source_row, {_literal(column)}, 'missing_value', 'a value is required' from _rows "
+                f"where {text(name)} is null"
+            )
+        if spec.kind in ("date", "number", "integer") and resolved.get(name):
+            what = "a date" if spec.kind == "date" else "a number" if spec.kind == "number" else "a whole number"
+            code = "unparseable_date" if spec.kind == "date" else "unparseable_number"
+            checks.append(
+                f"select _source_row, {_literal(column)}, '{code}', 'cannot read ''' || {text(name)} || ''' as {what}' "
+                f"from _rows where {text(name)} is not null and {value} is null"
+            )
+        if spec.choices and resolved.get(name):
+            allowed = ", ".join(_literal(c) for c in spec.choices)
+            checks.append(
+                f"select _source_row, {_literal(column)}, 'unknown_value', "
+                f"'''' || {text(name)} || ''' is not one of: {', '.join(spec.choices)}' "
+                f"from _rows where {text(name)} is not null and lower({text(name)}) not in ({allowed})"
+            )
+    checks += _formula_checks(wanted)
+    key = [q("=" + k) for k in fmt.key] if fmt.key else [_file_col(c) for c in wanted]
+    checks += _duplicate_check(key, "(record key)" if fmt.key else "(whole row)")
+    rows_rejected, breakdown = _errors_and_counts(con, checks) if checks else (0, {})
+    source_file = landing_file.relative_path.replace("'", "''")
+    writes: list[Write] = []
+    if rows_rejected:
+        writes.append(_rejection_write(landing_file, wanted, ingested_at))
+    keep = "where _source_row not in (select _source_row from _errors)" if rows_rejected else ""
+    select = ", ".join(f"{q('=' + name)} as {q(name)}" for name in fmt.fields)
+    writes.append((
+        f"""
+        insert into raw.{fmt.raw_table} by name
+        select {select}, '{fmt.name}' as source_format, '{source_file}' as source_file, _source_row as source_row,
+               '{landing_file.sha256}' as file_sha256, ?::timestamp as ingested_at
+        from _rows {keep}
+        """,
+        [ingested_at],
+    ))
+    outcome = _loaded(landing_file, fmt.name, rows_read, rows_rejected)
+    outcome.rejections = breakdown
+    return outcome, writes
+
+
+def _prepare_roster(con, landing_file: LandingFile, layout: TextLayout, fmt: RosterFormat, ingested_at):
     """Read and check a roster table; return its outcome and the writes that load it as text."""
-    columns = [c for c in header if c]
-    _read_rows(con, landing_file.path, header, columns)
+    columns = list(dict.fromkeys(c for c in layout.header if c))
+    _read_rows(con, landing_file, layout, columns)
     rows_read = con.execute("select count(*) from _rows").fetchone()[0]
     existing = {
         row[0]
@@ -366,25 +676,20 @@ def _prepare_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, i
         for c in columns
         if existing and c not in existing
     ]
-    missing_checks = " union all ".join(
-        f"select _source_row, '{c}' as column_name from _rows where {q(c)} is null" for c in fmt.required_columns
-    )
-    con.execute(f"create or replace temp table _errors as {missing_checks}")
-    rows_rejected = con.execute("select count(distinct _source_row) from _errors").fetchone()[0]
+    present = set(columns)
+    checks = [
+        f"select _source_row, {_literal(first_present(c, present))}, 'missing_value', 'a value is required' "
+        f"from _rows where {_file_col(first_present(c, present))} is null"
+        for c in fmt.required_columns
+        if first_present(c, present)
+    ]
+    checks += _formula_checks(columns)
+    checks += _duplicate_check([_file_col(c) for c in columns], "(whole row)")
+    rows_rejected, breakdown = _errors_and_counts(con, checks)
     source_file = landing_file.relative_path.replace("'", "''")
     if rows_rejected:
-        writes.append((
-            f"""
-            insert into raw.rejected_rows
-            select '{source_file}', e._source_row, '{landing_file.sha256}', e.column_name, 'missing_value',
-                   '{source_file} row ' || e._source_row || ' column ''' || e.column_name
-                   || ''': a value is required',
-                   to_json(s)::varchar, ?::timestamp
-            from _errors e join _rows s on s._source_row = e._source_row
-            """,
-            [ingested_at],
-        ))
-    projection = ", ".join(q(c) for c in columns)
+        writes.append(_rejection_write(landing_file, columns, ingested_at))
+    projection = ", ".join(f"{_file_col(c)} as {q(c)}" for c in columns)
     keep = "where _source_row not in (select _source_row from _errors)" if rows_rejected else ""
     writes.append((
         f"""
@@ -395,7 +700,41 @@ def _prepare_roster(con, landing_file: LandingFile, fmt: RosterFormat, header, i
         """,
         [ingested_at],
     ))
-    return _loaded(landing_file, fmt.name, rows_read, rows_rejected), writes
+    outcome = _loaded(landing_file, fmt.name, rows_read, rows_rejected)
+    outcome.rejections = breakdown
+    return outcome, writes
+
+
+def _supersede_writes(con, landing_file: LandingFile, outcome: FileOutcome, ingested_at) -> list[Write]:
+    """A file delivered again at the same landing path with new content is a corrected re-export:
+    the earlier deliveries' rows are retired (kept in raw, listed in raw.superseded_files)."""
+    earlier = con.execute(
+        """
+        select file_sha256 from raw.file_manifest
+        where source_file = ? and status = 'loaded' and file_sha256 <> ?
+          and file_sha256 not in (select file_sha256 from raw.superseded_files)
+        """,
+        [landing_file.relative_path, landing_file.sha256],
+    ).fetchall()
+    outcome.supersedes = [row[0] for row in earlier]
+    return [
+        (
+            "insert into raw.superseded_files values (?, ?, ?, ?, ?)",
+            [sha, landing_file.relative_path, landing_file.sha256, landing_file.relative_path, ingested_at],
+        )
+        for (sha,) in earlier
+    ]
+
+
+def _drift_writes(landing_file: LandingFile, fmt_name: str, outcome: FileOutcome, ingested_at) -> list[Write]:
+    return [
+        (
+            "insert into raw.schema_drift values (?, ?, ?, ?, ?, ?)",
+            [landing_file.relative_path, landing_file.sha256, fmt_name, column, change, ingested_at],
+        )
+        for change, columns in (("new", outcome.new_columns), ("missing", outcome.missing_columns))
+        for column in columns
+    ]
 
 
 def _loaded(landing_file: LandingFile, fmt_name: str, rows_read: int, rows_rejected: int) -> FileOutcome:
@@ -408,6 +747,7 @@ def _loaded(landing_file: LandingFile, fmt_name: str, rows_read: int, rows_rejec
 def _reject_file(landing_file: LandingFile, fmt_name, rows, reason_code, reason, ingested_at):
     """A file rejected whole: every one of its rows counts as rejected, for one reason."""
     outcome = FileOutcome(landing_file.relative_path, fmt_name, "rejected", rows, 0, rows, f"{reason_code}: {reason}")
+    outcome.rejections = {(reason_code, ""): rows}
     write = (
         "insert into raw.rejected_rows values (?, null, ?, null, ?, ?, null, ?)",
         [landing_file.relative_path, landing_file.sha256, reason_code, f"{landing_file.relative_path}: {reason}",

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
+from ingestion.formats import BOOKKEEPING_TABLES, RECORD_TABLES, RESULT_TABLES, ROSTER_TABLES
 from quality.publish import RESTRICTED_TABLES
 
 from . import stages
@@ -14,7 +14,7 @@ from .settings import Paths, ensure_student_key_secret
 CONFIG_TABLES = (
     "district", "metrics", "measures", "descriptor_sets", "cut_scores", "assessment_windows", "calendar_days",
 )
-RAW_TABLES = (*RESULT_TABLES, *ROSTER_TABLES, "file_manifest", "rejected_rows")
+RAW_TABLES = (*RESULT_TABLES, *ROSTER_TABLES, *RECORD_TABLES, *BOOKKEEPING_TABLES)
 # Every mart the publication copies: the publish waits for all of them.
 MARTS = RESTRICTED_TABLES
 

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .ingest_cli import ingest_command
 from .postgres_cli import publish_command
 from .settings import PROJECT_ROOT, Paths
 
@@ -201,6 +202,7 @@ def main() -> None:
 
 
 main.add_command(publish_command, "publish")
+main.add_command(ingest_command, "ingest")
 
 
 _landing = click.option("--landing", default="landing", show_default=True, help="Folder of vendor exports.")
@@ -254,14 +256,26 @@ def _publish_to_postgres_if_configured(paths: Paths) -> None:
     type=click.FloatRange(0, 1, max_open=True),
     help="Share of students missing each window's tests; 0 tests everyone (a census).",
 )
-def generate(students: int, schools: int, years: int, seed: int, out: str, untested_rate: float = 0.04) -> None:
+@click.option(
+    "--roster-version",
+    default="1.1",
+    show_default=True,
+    type=click.Choice(["1.1", "1.2"]),
+    help="OneRoster version of the SIS export (1.2 puts roles in roles.csv).",
+)
+@click.option("--roster-zip", is_flag=True, help="Write the OneRoster export as one ZIP instead of a folder.")
+def generate(
+    students: int, schools: int, years: int, seed: int, out: str, untested_rate: float = 0.04,
+    roster_version: str = "1.1", roster_zip: bool = False,
+) -> None:
     """Generate a synthetic district: vendor export files plus the ground truth used to make them."""
     from ingestion.synthetic import generate_district
 
     with console.status(f"Generating {students} students, {schools} schools, {years} years"):
         started = time.monotonic()
         summary = generate_district(
-            Path(out), students=students, schools=schools, years=years, seed=seed, untested_rate=untested_rate
+            Path(out), students=students, schools=schools, years=years, seed=seed, untested_rate=untested_rate,
+            roster_version=roster_version, roster_zip=roster_zip,
         )
     console.print(f"[green]✔[/] generated in {time.monotonic() - started:.1f} s")
     report.print(f"landing files: {Path(out).resolve() / 'landing'}")

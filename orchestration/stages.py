@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.config_loader import load_definitions, write_config_schema
-from ingestion.load import IngestSummary, ingest_landing
+from ingestion.load import IngestRules, IngestSummary, ingest_landing
 from quality.checks import CheckResult, run_gate_checks, run_raw_checks
 from quality.checks import check_catalog as checks_catalog
 from quality.expectations import run_expectations
@@ -45,8 +45,9 @@ def connect_build(paths: Paths, read_only: bool = False) -> duckdb.DuckDBPyConne
 def ingest(paths: Paths, on_file=None) -> IngestSummary:
     if not paths.landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder {paths.landing_dir} does not exist")
+    rules = IngestRules.from_definitions(load_definitions(paths.config_dir))
     with connect_build(paths) as con:
-        return ingest_landing(con, paths.landing_dir, on_file=on_file)
+        return ingest_landing(con, paths.landing_dir, on_file=on_file, rules=rules)
 
 
 def minimum_n(paths: Paths) -> int:

@@ -362,7 +362,7 @@ def _dim_measures(build: Build) -> list[Batch]:
             [
                 not_null("measure_id"),
                 at_least("scale_max", "scale_min"),
-                in_set("level_basis", {"scale_score", "percentile"}, "is scale_score or percentile"),
+                in_set("level_basis", {"scale_score", "percentile", "vendor_level"}, "is scale_score, percentile or vendor_level"),
             ],
         )
     ]

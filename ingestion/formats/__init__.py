@@ -1,24 +1,65 @@
-"""Source formats, detected from a file's header."""
+"""Source formats, detected from a file's header.
+
+Each module declares the layouts of one source family in a `FORMATS` tuple; a header is matched
+against them in the order below (the more specific layouts of a family first).
+"""
 
 from __future__ import annotations
 
-from .base import ResultFormat, RosterFormat
-from .dibels8 import MCLASS_DIBELS8_BENCHMARK
-from .nwea_map import NWEA_MAP_ASSESSMENT_RESULTS, NWEA_MAP_COMBINED
-from .oneroster import ONEROSTER_TABLES
+from . import (
+    acadience,
+    aimsweb,
+    crosswalk,
+    dibels8,
+    fastbridge,
+    iready,
+    nwea_map,
+    oneroster,
+    school_defined,
+    seb,
+    star,
+)
+from .base import RecordFormat, ResultFormat, RosterFormat
 
-FORMATS: tuple[ResultFormat | RosterFormat, ...] = (
-    NWEA_MAP_COMBINED,
-    NWEA_MAP_ASSESSMENT_RESULTS,
-    MCLASS_DIBELS8_BENCHMARK,
-    *ONEROSTER_TABLES,
+FORMATS: tuple[ResultFormat | RosterFormat | RecordFormat, ...] = (
+    *nwea_map.FORMATS,
+    *dibels8.FORMATS,
+    *acadience.FORMATS,
+    *iready.FORMATS,
+    *star.FORMATS,
+    *fastbridge.FORMATS,
+    *aimsweb.FORMATS,
+    *seb.FORMATS,
+    *crosswalk.FORMATS,
+    *school_defined.FORMATS,
+    *oneroster.FORMATS,
 )
 
-RESULT_TABLES = tuple(sorted({f.raw_table for f in FORMATS if isinstance(f, ResultFormat)}))
-ROSTER_TABLES = tuple(f.raw_table for f in FORMATS if isinstance(f, RosterFormat))
+# Every raw result table exists from the first ingest, whether or not a file of its family has
+# arrived, so the dbt staging views over them always compile.
+PROGRESS_MONITORING_TABLE = "progress_monitoring_results"
+RESULT_TABLES = tuple(
+    sorted(
+        {f.raw_table for f in FORMATS if isinstance(f, ResultFormat)}
+        | {
+            "nwea_map_results", "mclass_dibels8_results", "acadience_results", "iready_results",
+            "star_results", "fastbridge_results", "aimsweb_results", "seb_screener_results",
+            "school_measure_results", PROGRESS_MONITORING_TABLE,
+        }
+    )
+)
+ROSTER_TABLES = tuple(dict.fromkeys(f.raw_table for f in FORMATS if isinstance(f, RosterFormat)))
+RECORD_FORMATS = tuple(f for f in FORMATS if isinstance(f, RecordFormat))
+RECORD_TABLES = tuple(dict.fromkeys(f.raw_table for f in RECORD_FORMATS))
+# Written by every ingest beside the data tables.
+BOOKKEEPING_TABLES = ("file_manifest", "rejected_rows", "schema_drift", "superseded_files")
 
 
-def detect_format(header: list[str]) -> ResultFormat | RosterFormat | None:
+def matching_formats(header: list[str]) -> list[ResultFormat | RosterFormat | RecordFormat]:
+    return [fmt for fmt in FORMATS if fmt.matches(header)]
+
+
+def detect_format(header: list[str]) -> ResultFormat | RosterFormat | RecordFormat | None:
     """The first format whose signature columns are all in the header, or None."""
     for fmt in FORMATS:
         if fmt.matches(header):

@@ -1,48 +1,110 @@
-"""What a source format declares, so that detection, reading and loading stay generic."""
+"""What a source format declares, so that detection, reading and loading stay generic.
+
+A file column is named by one string or by a tuple of alternative names (current name first,
+then the older ones a vendor has used): the first alternative present in a file's header is
+the one read. Adding a vendor layout is a declaration in a module of this package, not code.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+Column = str | tuple[str, ...]
+
 
 def q(column: str) -> str:
-    """Quote a file column name for DuckDB SQL."""
+    """Quote a column name for DuckDB SQL."""
     return '"' + column.replace('"', '""') + '"'
+
+
+def alternatives(column: Column) -> tuple[str, ...]:
+    return (column,) if isinstance(column, str) else tuple(column)
+
+
+def first_present(column: Column | None, present: set[str]) -> str | None:
+    """The first of a column's alternative names found in the header, or None."""
+    if column is None:
+        return None
+    return next((name for name in alternatives(column) if name in present), None)
+
+
+def _matches(signature, excludes, header: list[str]) -> bool:
+    present = set(header)
+    return all(first_present(c, present) for c in signature) and not any(
+        first_present(c, present) for c in excludes
+    )
+
+
+def _missing(required, header: list[str]) -> list[str]:
+    present = set(header)
+    return [" or ".join(alternatives(c)) for c in required if not first_present(c, present)]
+
+
+def _declared(declared, header: list[str]) -> tuple[list[str], list[str]]:
+    """(new columns, missing columns) of a header against a declared schema; () declares none."""
+    if not declared:
+        return [], []
+    known = {name for c in declared for name in alternatives(c)}
+    present = set(header)
+    new = [c for c in header if c and c not in known]
+    missing = [alternatives(c)[0] for c in declared if not first_present(c, present)]
+    return new, missing
 
 
 @dataclass(frozen=True)
 class MeasureBlock:
-    """One measure inside a wide file: which file columns hold its values."""
+    """One measure inside a wide file: which file columns hold its values.
+
+    `period` names the window the block belongs to when the file has one block per season
+    (FastBridge); `date` is the block's own test date column when each measure is dated
+    (Acadience). Both fall back to the row's period and date.
+    """
 
     measure_id: str
-    score: str
-    percentile: str | None = None
-    level: str | None = None
+    score: Column
+    percentile: Column | None = None
+    level: Column | None = None
+    period: str | None = None
+    date: Column | None = None
 
 
 @dataclass(frozen=True)
 class ResultFormat:
     """An assessment export layout mapped to the canonical long result shape.
 
-    `columns` maps a canonical column to the file column that holds it (or to a SQL
-    expression when the value is written with `expr:`); `measures` lists the measure
-    blocks of a wide file. A long file has one block whose measure comes from `measure_expr`.
+    `columns` maps a canonical column (see ingestion.canonical.RESULT_COLUMNS, plus
+    `measure_name` and `school_year` for a file that names them) to the file column(s) holding
+    it. A wide file lists its `measures` blocks; a long file has `measure_expr`, a SQL
+    expression over the canonical text columns (e.g. `measure_name`) giving the measure id.
+    `declared_columns` is the layout's full header as the vendor writes it (alternatives
+    allowed): every ingest reports columns that are new or missing against it.
+    `raw_table` is where rows land: benchmark and screening results feed fct_assessment_results;
+    progress-monitoring probes go to raw.progress_monitoring_results.
     """
 
     name: str
     raw_table: str
-    required_columns: tuple[str, ...]
-    signature: tuple[str, ...]
-    columns: dict[str, str]
+    required_columns: tuple[Column, ...]
+    signature: tuple[Column, ...]
+    columns: dict[str, Column]
     measures: tuple[MeasureBlock, ...] = ()
     measure_expr: str | None = None
     date_formats: tuple[str, ...] = ("%m/%d/%Y", "%Y-%m-%d")
-    excludes: tuple[str, ...] = ()
+    excludes: tuple[Column, ...] = ()
+    declared_columns: tuple[Column, ...] = ()
+    # False where a result may be a level alone (a portfolio rating): a row then needs a score
+    # or a level.
+    score_required: bool = True
     description: str = ""
 
     def matches(self, header: list[str]) -> bool:
-        present = set(header)
-        return all(c in present for c in self.signature) and not any(c in present for c in self.excludes)
+        return _matches(self.signature, self.excludes, header)
+
+    def missing_columns(self, header: list[str]) -> list[str]:
+        return _missing(self.required_columns, header)
+
+    def drift(self, header: list[str]) -> tuple[list[str], list[str]]:
+        return _declared(self.declared_columns, header)
 
 
 @dataclass(frozen=True)
@@ -51,11 +113,61 @@ class RosterFormat:
 
     name: str
     raw_table: str
-    signature: tuple[str, ...]
-    required_columns: tuple[str, ...]
-    excludes: tuple[str, ...] = field(default_factory=tuple)
+    signature: tuple[Column, ...]
+    required_columns: tuple[Column, ...]
+    excludes: tuple[Column, ...] = field(default_factory=tuple)
+    declared_columns: tuple[Column, ...] = ()
     description: str = ""
 
     def matches(self, header: list[str]) -> bool:
-        present = set(header)
-        return all(c in present for c in self.signature) and not any(c in present for c in self.excludes)
+        return _matches(self.signature, self.excludes, header)
+
+    def missing_columns(self, header: list[str]) -> list[str]:
+        return _missing(self.required_columns, header)
+
+    def drift(self, header: list[str]) -> tuple[list[str], list[str]]:
+        return _declared(self.declared_columns, header)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One typed column of a record table: its file column(s), type and whether it is required.
+
+    `kind` is text, date, number (double) or integer. `choices` (lower-case) restricts a text
+    field to a vocabulary.
+    """
+
+    column: Column
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordFormat:
+    """A typed record layout (school-defined interventions, goals, incidents, markbook entries):
+    each canonical field is read from its file column and typed; `key` fields identify a record
+    (two rows of one file with the same key are duplicates)."""
+
+    name: str
+    raw_table: str
+    signature: tuple[Column, ...]
+    fields: dict[str, Field]
+    key: tuple[str, ...] = ()
+    excludes: tuple[Column, ...] = ()
+    date_formats: tuple[str, ...] = ("%Y-%m-%d", "%m/%d/%Y")
+    declared_columns: tuple[Column, ...] = ()
+    description: str = ""
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(f.column for f in self.fields.values() if f.required)
+
+    def matches(self, header: list[str]) -> bool:
+        return _matches(self.signature, self.excludes, header)
+
+    def missing_columns(self, header: list[str]) -> list[str]:
+        return _missing(self.required_columns, header)
+
+    def drift(self, header: list[str]) -> tuple[list[str], list[str]]:
+        return _declared(self.declared_columns or tuple(f.column for f in self.fields.values()), header)

@@ -29,8 +29,30 @@ TRUTH_RESULT_SCHEMA = pa.schema(
         ("scale_score", pa.float64()),
         ("percentile", pa.int64()),
         ("is_retest", pa.bool_()),
+        # the performance level the file states or its cut scores give; null where not known
+        ("performance_level", pa.string()),
     ]
 )
+
+
+@dataclass
+class SourceFile:
+    """One file a writer put in the landing folder: its path under the landing root, its data
+    rows, and its truth rows in TRUTH_RESULT_SCHEMA (None for a file whose rows do not become
+    assessment results, e.g. progress-monitoring probes or intervention records)."""
+
+    path: str
+    rows: int
+    truth: pa.Table | None = None
+
+
+def with_truth_schema(truth: pa.Table) -> pa.Table:
+    """A truth table in TRUTH_RESULT_SCHEMA, the columns a writer leaves out filled with nulls."""
+    columns = [
+        truth[field.name].cast(field.type) if field.name in truth.column_names else pa.nulls(truth.num_rows, field.type)
+        for field in TRUTH_RESULT_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=TRUTH_RESULT_SCHEMA)
 
 GRADE_TEXT = ("K", "1", "2", "3", "4", "5", "6", "7", "8")
 # OneRoster grade codes (CEDS): KG, 01, 02, ...
@@ -100,6 +122,7 @@ class District:
     students: Students
     teachers: Teachers
     text: StudentText
+    school_years: tuple[int, ...] = ()
 
 
 @dataclass

@@ -215,6 +215,7 @@ def _truth(path, plan, events, scores, student, local_ids, school_ids, grade) ->
             ("measure", np.full(len(at), position)),
             ("score", values["score"][at]),
             ("percentile", values["percentile"][at]),
+            ("level", values["level"][at]),
         ):
             parts.setdefault(key, []).append(value)
     merged = {key: np.concatenate(value) for key, value in parts.items()}
@@ -238,6 +239,7 @@ def _truth(path, plan, events, scores, student, local_ids, school_ids, grade) ->
             "scale_score": pa.array(merged["score"].astype(np.float64)),
             "percentile": pa.array(merged["percentile"].astype(np.int64)),
             "is_retest": pa.array(np.zeros(n, dtype=bool)),
+            "performance_level": csvtext.lookup(DIBELS_LEVELS, merged["level"]),
         },
         schema=TRUTH_RESULT_SCHEMA,
     )

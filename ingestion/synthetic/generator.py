@@ -12,16 +12,32 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import dibels8, nwea_map
+from . import (
+    acadience,
+    aimsweb,
+    dibels8,
+    dibels8_pm,
+    fastbridge,
+    iready,
+    nwea_map,
+    oneroster12,
+    school_defined,
+    seb,
+    star,
+)
 from ingestion.config_loader import load_definitions
 
 from .calendar import DIBELS_TESTING, MAP_TESTING, WINDOW_NAMES, DistrictConfig
-from .context import TRUTH_RESULT_SCHEMA, District, StudentText, YearPlan, build_teachers
+from .context import TRUTH_RESULT_SCHEMA, District, StudentText, YearPlan, build_teachers, with_truth_schema
 from .norms import dibels_anchors
 from .oneroster import write_oneroster
 from .population import build_schools, build_students, enroll_years
 
 UNTESTED_RATE = 0.04
+# The other source families the district receives. Each writer decides its own scope (which
+# years, schools and students) and draws from its own random stream, so adding one never
+# changes the bytes of another family's files.
+OTHER_SOURCES = (dibels8_pm, acadience, iready, star, fastbridge, aimsweb, seb, school_defined, oneroster12)
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 # Truth values hold no commas or quotes; "none" fails loudly if one ever does.
 _TRUTH_WRITE = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
@@ -52,13 +68,16 @@ def generate_district(
     last_school_year: int = 2026,
     config_dir: str | Path | None = None,
     untested_rate: float = UNTESTED_RATE,
+    roster_version: str = "1.1",
+    roster_zip: bool = False,
 ) -> dict:
     """Write <out_dir>/landing/{oneroster,nwea_map,mclass}/ and <out_dir>/truth/; return the summary.
 
     `students` is the K-8 enrollment of the first school year; a new kindergarten cohort of
     about students/9 enters each later year and grade 8 leaves. Same arguments, same bytes.
     `untested_rate` is the share of students missing each window's tests; 0 gives a census, on
-    which a sampling design's coverage can be checked.
+    which a sampling design's coverage can be checked. `roster_version` ("1.1" or "1.2") and
+    `roster_zip` choose the SIS's OneRoster export: its version, and one ZIP instead of a folder.
     """
     if not 0 <= untested_rate < 1:
         raise ValueError("untested_rate must be at least 0 and below 1")
@@ -82,13 +101,15 @@ def generate_district(
     student_table = build_students(students, school_years, school_table, rng)
     teachers = build_teachers(school_table, rng)
     enrollments = enroll_years(student_table, school_table, school_years, rng)
-    district = District(config, school_table, student_table, teachers, StudentText(student_table))
+    district = District(config, school_table, student_table, teachers, StudentText(student_table), tuple(school_years))
     plans = [
         YearPlan(e, [rng.random(len(e.student)) >= untested_rate for _ in WINDOW_NAMES]) for e in enrollments
     ]
     _check_calendar(config, plans)
 
-    file_rows, truth_students, truth_enrollments = write_oneroster(district, enrollments, landing, rng)
+    file_rows, truth_students, truth_enrollments = write_oneroster(
+        district, enrollments, landing, rng, roster_version=roster_version, roster_zip=roster_zip
+    )
     _write_truth_table(truth_dir / "students.csv", truth_students)
     _write_truth_table(truth_dir / "enrollments.csv", truth_enrollments)
 
@@ -111,6 +132,17 @@ def generate_district(
                 for item in counts:
                     rows_by_measure[item["values"]] = rows_by_measure.get(item["values"], 0) + item["counts"]
                 retests += int(pc.sum(truth["is_retest"]).as_py() or 0)
+        for index, source in enumerate(OTHER_SOURCES, start=1):
+            source_rng = np.random.default_rng([seed, index])
+            for plan in plans:
+                for written_file in source.write_year(district, plan, landing, source_rng):
+                    file_rows[written_file.path] = written_file.rows
+                    if written_file.truth is None:
+                        continue
+                    truth = with_truth_schema(written_file.truth)
+                    written.append(background.submit(writer.write_table, truth))
+                    for item in pc.value_counts(truth["measure_id"]).to_pylist():
+                        rows_by_measure[item["values"]] = rows_by_measure.get(item["values"], 0) + item["counts"]
         for done in written:
             done.result()
 

@@ -197,6 +197,7 @@ def write_year(
             "scale_score": pa.array(rit.astype(np.float64)),
             "percentile": pa.array(percentile),
             "is_retest": pa.array(events["is_retest"]),
+            "performance_level": cells["AchievementQuintile"],
         },
         schema=TRUTH_RESULT_SCHEMA,
     )

@@ -1,17 +1,19 @@
-"""OneRoster 1.1 bulk CSV export of the synthetic district's SIS, covering every generated year."""
+"""OneRoster bulk CSV export of the synthetic district's SIS, covering every generated year:
+version 1.1 (the default) or 1.2, as a folder of CSV files or as one ZIP of them."""
 
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.formats.headers import ONEROSTER_HEADERS
+from ingestion.formats.oneroster import ONEROSTER_HEADERS_BY_VERSION
 
-from . import csvtext
+from . import csvtext, oneroster12
 from .context import ONEROSTER_GRADE, District, StudentText, class_sourced_ids, class_title
 from .population import LANGUAGES, RACES, YearEnrollment
 
@@ -26,11 +28,11 @@ _RACE_FLAG = {
 _BOOL = ("false", "true")
 
 
-def _write(landing: Path, name: str, cells: dict[str, csvtext.Column], n: int) -> str:
-    header = ONEROSTER_HEADERS[name]
+def _write(landing: Path, name: str, cells: dict[str, csvtext.Column], n: int, version: str) -> str:
+    header = ONEROSTER_HEADERS_BY_VERSION[version][name]
     unknown = set(cells) - set(header)
     if unknown:
-        raise AssertionError(f"columns not in the OneRoster {name} header: {sorted(unknown)}")
+        raise AssertionError(f"columns not in the OneRoster {version} {name} header: {sorted(unknown)}")
     path = f"oneroster/{name}"
     target = landing / path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -53,19 +55,48 @@ def _email_domain(district_name: str) -> str:
     return f"{word}.example.org"
 
 
+def _zip_delivery(landing: Path, names: list[str], archive: str, day: np.datetime64) -> None:
+    """Move the written files `names` of landing/oneroster/ into the ZIP `archive` (under the
+    landing root), dated `day` so that the same district gives the same bytes."""
+    folder = landing / "oneroster"
+    year, month, date = (int(part) for part in str(day).split("-"))
+    with zipfile.ZipFile(landing / archive, "w") as zipped:
+        for name in names:
+            member = zipfile.ZipInfo(name, date_time=(year, month, date, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            zipped.writestr(member, (folder / name).read_bytes())
+            (folder / name).unlink()
+
+
 def write_oneroster(
-    district: District, years: list[YearEnrollment], landing: Path, rng: np.random.Generator
+    district: District,
+    years: list[YearEnrollment],
+    landing: Path,
+    rng: np.random.Generator,
+    roster_version: str = "1.1",
+    roster_zip: bool = False,
 ) -> tuple[dict[str, int], pa.Table, pa.Table]:
-    """Write the eight OneRoster files; return data rows per file, the truth students and enrollments."""
+    """Write the OneRoster files; return data rows per file, the truth students and enrollments.
+
+    Version 1.1 writes eight files; 1.2 writes users.csv without role and orgSourcedIds and adds
+    roles.csv (one primary role per user). With `roster_zip` the files go into
+    landing/oneroster/oneroster_<last school day>.zip instead of the folder (rows are counted
+    under "<zip path>/<file>", as the loader names archive members). Both versions draw the same
+    random numbers, so the rest of the district is the same whatever the roster's form.
+    """
+    if roster_version not in ONEROSTER_HEADERS_BY_VERSION:
+        raise ValueError(f"roster_version must be one of {sorted(ONEROSTER_HEADERS_BY_VERSION)}, not {roster_version!r}")
     schools, students, teachers, text = district.schools, district.students, district.teachers, district.text
     cfg = district.config
     counts: dict[str, int] = {}
+    headers = ONEROSTER_HEADERS_BY_VERSION[roster_version]
     district_sid = f"dist-{cfg.state_district_id}"
     school_sid = np.array([f"sch-{s}" for s in schools.school_id])
     domain = _email_domain(cfg.name)
 
     # manifest
-    manifest = [
+    manifest = oneroster12.MANIFEST_V1P2 if roster_version == "1.2" else [
         ("manifest.version", "1.0"),
         ("oneroster.version", "1.1"),
         ("file.academicSessions", "bulk"),
@@ -82,7 +113,7 @@ def write_oneroster(
         ("file.results", "absent"),
         ("file.users", "bulk"),
     ]
-    _write(landing, "manifest.csv", {"propertyName": _text(k for k, _ in manifest), "value": _text(v for _, v in manifest)}, len(manifest))
+    _write(landing, "manifest.csv", {"propertyName": _text(k for k, _ in manifest), "value": _text(v for _, v in manifest)}, len(manifest), roster_version)
     counts["oneroster/manifest.csv"] = len(manifest)
 
     # orgs
@@ -98,6 +129,7 @@ def write_oneroster(
             "parentSourcedId": _text([""] + [district_sid] * schools.count),
         },
         n_orgs,
+        roster_version,
     )
     counts["oneroster/orgs.csv"] = n_orgs
 
@@ -115,6 +147,7 @@ def write_oneroster(
             "schoolYear": _text(school_years),
         },
         len(school_years),
+        roster_version,
     )
     counts["oneroster/academicSessions.csv"] = len(school_years)
 
@@ -140,6 +173,7 @@ def write_oneroster(
             "orgSourcedId": _text(r[5] for r in course_rows),
         },
         len(course_rows),
+        roster_version,
     )
     counts["oneroster/courses.csv"] = len(course_rows)
     _write(
@@ -156,6 +190,7 @@ def write_oneroster(
             "termSourcedIds": _text(r[6] for r in class_rows),
         },
         len(class_rows),
+        roster_version,
     )
     counts["oneroster/classes.csv"] = len(class_rows)
 
@@ -179,33 +214,35 @@ def write_oneroster(
     )
     n_teachers = len(teachers.staff_id)
     n_users = n_teachers + students.count
-    _write(
-        landing,
-        "users.csv",
-        {
-            "sourcedId": pa.concat_arrays([teacher_sid, student_sid]),
-            "enabledUser": pa.concat_arrays([csvtext.lookup(_BOOL, np.ones(n_teachers, dtype=np.int64)), _flags(in_final_year)]),
-            "orgSourcedIds": pa.concat_arrays([csvtext.lookup(school_sid, teachers.school), csvtext.lookup(school_sid, last_school)]),
-            "role": pa.concat_arrays([csvtext.lookup(["teacher"], np.zeros(n_teachers, dtype=np.int64)), csvtext.lookup(["student"], np.zeros(students.count, dtype=np.int64))]),
-            "username": pa.concat_arrays([teacher_user, student_user]),
-            "userIds": pa.concat_arrays([csvtext.lookup([""], np.zeros(n_teachers, dtype=np.int64)), csvtext.join("{StateID:", text.state_id, "}")]),
-            "givenName": pa.concat_arrays([_text(teachers.first_name), text.first_name]),
-            "familyName": pa.concat_arrays([_text(teachers.last_name), text.last_name]),
-            "middleName": pa.concat_arrays([csvtext.lookup([""], np.zeros(n_teachers, dtype=np.int64)), text.middle_name]),
-            "identifier": pa.concat_arrays([_text(teachers.staff_id), text.local_id]),
-            "email": pa.concat_arrays([csvtext.join(teacher_user, f"@{domain}"), csvtext.join(student_user, f"@students.{domain}")]),
-            "grades": pa.concat_arrays([csvtext.lookup(ONEROSTER_GRADE, teachers.grade), csvtext.lookup(ONEROSTER_GRADE, last_grade)]),
-        },
-        n_users,
-    )
+    users = {
+        "sourcedId": pa.concat_arrays([teacher_sid, student_sid]),
+        "enabledUser": pa.concat_arrays([csvtext.lookup(_BOOL, np.ones(n_teachers, dtype=np.int64)), _flags(in_final_year)]),
+        "orgSourcedIds": pa.concat_arrays([csvtext.lookup(school_sid, teachers.school), csvtext.lookup(school_sid, last_school)]),
+        "role": pa.concat_arrays([csvtext.lookup(["teacher"], np.zeros(n_teachers, dtype=np.int64)), csvtext.lookup(["student"], np.zeros(students.count, dtype=np.int64))]),
+        "username": pa.concat_arrays([teacher_user, student_user]),
+        "userIds": pa.concat_arrays([csvtext.lookup([""], np.zeros(n_teachers, dtype=np.int64)), csvtext.join("{StateID:", text.state_id, "}")]),
+        "givenName": pa.concat_arrays([_text(teachers.first_name), text.first_name]),
+        "familyName": pa.concat_arrays([_text(teachers.last_name), text.last_name]),
+        "middleName": pa.concat_arrays([csvtext.lookup([""], np.zeros(n_teachers, dtype=np.int64)), text.middle_name]),
+        "identifier": pa.concat_arrays([_text(teachers.staff_id), text.local_id]),
+        "email": pa.concat_arrays([csvtext.join(teacher_user, f"@{domain}"), csvtext.join(student_user, f"@students.{domain}")]),
+        "grades": pa.concat_arrays([csvtext.lookup(ONEROSTER_GRADE, teachers.grade), csvtext.lookup(ONEROSTER_GRADE, last_grade)]),
+    }
+    if roster_version == "1.2":
+        master_identifier = pa.concat_arrays([csvtext.lookup([""], np.zeros(n_teachers, dtype=np.int64)), text.state_id])
+        users, roles = oneroster12.users_and_roles(users, master_identifier)
+    _write(landing, "users.csv", users, n_users, roster_version)
     counts["oneroster/users.csv"] = n_users
+    if roster_version == "1.2":
+        _write(landing, "roles.csv", roles, n_users, roster_version)
+        counts["oneroster/roles.csv"] = n_users
 
     # enrollments: per year, teachers then students (movers have two rows that year)
     enrollment_path = landing / "oneroster" / "enrollments.csv"
     truth_parts = []
     n_enrollments = 0
     with open(enrollment_path, "wb") as sink:
-        sink.write(csvtext.header_line(ONEROSTER_HEADERS["enrollments.csv"], "\n"))
+        sink.write(csvtext.header_line(headers["enrollments.csv"], "\n"))
         for year in years:
             cal = year.calendar
             class_ids = class_sourced_ids(schools, year.school_year)
@@ -221,7 +258,7 @@ def write_oneroster(
                 "beginDate": first_day,
                 "endDate": last_day,
             }
-            header = ONEROSTER_HEADERS["enrollments.csv"]
+            header = headers["enrollments.csv"]
             csvtext.write_rows(sink, [teacher_cells.get(c, "") for c in header], nt, quote_all=False)
 
             movers = np.flatnonzero(year.is_mover)
@@ -286,8 +323,14 @@ def write_oneroster(
         "metadata.disability": _flags(students.has_disability),
         "metadata.homeLanguage": csvtext.lookup(LANGUAGES, students.home_language),
     }
-    _write(landing, "demographics.csv", demographics, n)
+    _write(landing, "demographics.csv", demographics, n, roster_version)
     counts["oneroster/demographics.csv"] = n
+
+    if roster_zip:
+        archive = f"oneroster/oneroster_{years[-1].calendar.last_day}.zip"
+        names = [path.removeprefix("oneroster/") for path in counts]
+        _zip_delivery(landing, names, archive, years[-1].calendar.last_day)
+        counts = {f"{archive}/{name}": rows for name, rows in zip(names, counts.values())}
 
     truth_students = pa.table(
         {

@@ -45,6 +45,7 @@ valued as (
         measures.measure_id is not null as is_measure_configured,
         measures.subject,
         measures.descriptor_set,
+        measures.level_basis,
         case measures.level_basis
             when 'percentile' then placed.percentile
             else placed.scale_score
@@ -81,6 +82,7 @@ leveled as (
     select
         banded.*,
         case
+            when level_basis = 'vendor_level' then vendor_level
             when is_top_band and level_basis_value > band_max_score then null
             else band_level
         end as performance_level

@@ -41,6 +41,21 @@ state_ids as (
 
 ),
 
+-- a vendor ID the crosswalk maps to exactly one local ID that names exactly one roster student
+crosswalk as (
+
+    select
+        crosswalk.vendor_student_id,
+        min(local_ids.student_key) as student_key
+
+    from {{ ref('stg_crosswalk__student_ids') }} as crosswalk
+    inner join local_ids
+        on local_ids.local_student_id = crosswalk.local_student_id
+    group by crosswalk.vendor_student_id
+    having count(distinct crosswalk.local_student_id) = 1
+
+),
+
 calendar_days as (
 
     select * from {{ ref('stg_config__calendar_days') }}
@@ -99,12 +114,14 @@ identified as (
         coalesce(
             by_local_id.student_key,
             by_state_id.student_key,
-            by_vendor_id_as_state_id.student_key
+            by_vendor_id_as_state_id.student_key,
+            by_crosswalk.student_key
         ) as student_key,
         case
             when by_local_id.student_key is not null then 'local_id'
             when by_state_id.student_key is not null then 'state_id'
             when by_vendor_id_as_state_id.student_key is not null then 'vendor_id_as_state_id'
+            when by_crosswalk.student_key is not null then 'crosswalk'
         end as student_match
 
     from results
@@ -114,6 +131,8 @@ identified as (
         on by_state_id.state_student_id = results.state_student_id
     left join state_ids as by_vendor_id_as_state_id
         on by_vendor_id_as_state_id.state_student_id = results.vendor_student_id
+    left join crosswalk as by_crosswalk
+        on by_crosswalk.vendor_student_id = results.vendor_student_id
 
 ),
 

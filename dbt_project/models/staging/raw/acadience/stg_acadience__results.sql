@@ -1,0 +1,1 @@
+{{ stage_assessment_results(source('raw', 'acadience_results')) }}
