@@ -250,15 +250,24 @@ def count_records(landing_file: LandingFile, layout: TextLayout | None = None) -
         if not layout.header:
             return 0
         encoding = "utf8" if layout.encoding in ("utf-8", "utf-8-sig") else layout.encoding
+        invalid = []
+
+        def keep_count(row) -> str:
+            invalid.append(1)
+            return "skip"
+
         table = pacsv.read_csv(
             landing_file.path,
-            read_options=pacsv.ReadOptions(encoding=encoding, autogenerate_column_names=True, skip_rows=1),
-            parse_options=pacsv.ParseOptions(
-                delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=lambda row: "skip"
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, column_names=[f"c{i}" for i in range(len(layout.header))], skip_rows=1
             ),
-            convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.string()}),
+            parse_options=pacsv.ParseOptions(
+                delimiter=layout.delimiter, newlines_in_values=True, invalid_row_handler=keep_count
+            ),
+            convert_options=pacsv.ConvertOptions(include_columns=["c0"], column_types={"c0": pa.string()}),
         )
-        return table.num_rows
+        # a record with the wrong number of fields (a cut-off last line too) is still a record read
+        return table.num_rows + len(invalid)
     except Exception:  # noqa: BLE001 - counting a file already being rejected must not fail
         with open(landing_file.path, "rb") as handle:
             return max(sum(1 for _ in handle) - 1, 0)

@@ -34,6 +34,11 @@ def files_table(files: list[FileOutcome], title: str) -> Table:
     return table
 
 
+def _some(columns: list[str], shown: int = 6) -> str:
+    names = ", ".join(columns[:shown]) + (f" and {len(columns) - shown} more" if len(columns) > shown else "")
+    return f"{len(columns)} column(s) ({names})"
+
+
 def print_outcomes(files: list[FileOutcome], title: str) -> None:
     report.print(files_table(files, title))
     reasons = Counter()
@@ -49,9 +54,9 @@ def print_outcomes(files: list[FileOutcome], title: str) -> None:
         report.print(by_reason)
     for f in files:
         if f.new_columns:
-            report.print(f"  [yellow]drift[/] {f.source_file}: new column(s) {', '.join(f.new_columns)}")
+            report.print(f"  [yellow]drift[/] {f.source_file}: {_some(f.new_columns)} new against the declared layout")
         if f.missing_columns:
-            report.print(f"  [yellow]drift[/] {f.source_file}: missing column(s) {', '.join(f.missing_columns)}")
+            report.print(f"  [yellow]drift[/] {f.source_file}: {_some(f.missing_columns)} of the declared layout missing")
         if f.supersedes:
             report.print(f"  [cyan]supersedes[/] {f.source_file}: retires {len(f.supersedes)} earlier delivery(ies)")
     counted = [f for f in files if f.status != "already_loaded"]
