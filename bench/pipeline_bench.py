@@ -129,12 +129,21 @@ def main() -> None:
         "seconds": results,
         "pipeline_seconds": round(pipeline, 2),
         "ratio_to_raw_read": round(pipeline / results["duckdb raw read"], 2),
+        # ingestion's rate (file rows read, checked and loaded per second) against DuckDB's own
+        # CSV read rate on the same export files; the target is at least 0.5
+        "ingest_rate_to_duckdb_read_rate": round(
+            (summary.rows_read / results["ingest"]) / (rows / results["duckdb raw read"]), 2
+        ),
         "peak_memory_mb": {"pipeline_process": round(own), "dbt_process": round(dbt_peak)},
         "failed_checks": failed,
     }
     print(f"  {'pipeline total':<22} {pipeline:>8.2f} s")
     print(f"Landing files: {size_mb:,.0f} MB, {summary.rows_read:,} data rows read, {summary.rows_loaded:,} loaded")
     print(f"Pipeline / raw read: {report['ratio_to_raw_read']}x")
+    print(
+        f"Ingest rate: {summary.rows_read / results['ingest']:,.0f} rows/s against DuckDB's read rate of "
+        f"{rows / results['duckdb raw read']:,.0f} rows/s = {report['ingest_rate_to_duckdb_read_rate']} (target >= 0.5)"
+    )
     print(f"Peak memory: pipeline process {own:,.0f} MB, dbt process {dbt_peak:,.0f} MB (each runs alone)")
     if failed:
         print("Checks failed: " + "; ".join(failed))

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .growth_cli import growth_percentiles_command
 from .ingest_cli import ingest_command
 from .postgres_cli import publish_command
 from .settings import PROJECT_ROOT, Paths
@@ -321,6 +322,7 @@ def status(warehouse: str) -> None:
                   f"{m['rows_read']} read = {m['rows_loaded']} loaded + {m['rows_rejected']} rejected")
     for failure in record.get("failures", []):
         report.print(f"  [red]failure[/] {failure}")
+    _print_file_accounting(paths)
     checks = Table(title="Checks of the last run")
     for column in ("check", "blocking", "result"):
         checks.add_column(column)
@@ -367,6 +369,41 @@ def rollback_command(to_run_id: str | None, warehouse: str) -> None:
     manifest = read_manifest(published)
     report.print(f"[bold green]Rolled back[/]: publication {restored} (published {manifest['published_at']}) "
                  f"replaces {before}; kept: {', '.join(kept_publications(published))}")
+
+
+def _print_file_accounting(paths: Paths, last: int = 30) -> None:
+    """Every landing file's rows read = loaded + rejected (the most recent first), from raw.file_manifest."""
+    import duckdb
+
+    from ingestion.load import FileOutcome
+
+    from .ingest_cli import files_table
+    from .ingest_cli import report as wide
+
+    if not paths.build_db.exists():
+        return
+    try:
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            rows = con.execute(
+                "select source_file, file_format, status, rows_read, rows_loaded, rows_rejected, reason "
+                "from raw.file_manifest order by ingested_at desc, source_file limit ?",
+                [last],
+            ).fetchall()
+            total, read, loaded, rejected, superseded = con.execute(
+                "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_rejected), "
+                "(select count(*) from raw.superseded_files) from raw.file_manifest"
+            ).fetchone()
+            drift = con.execute("select count(distinct source_file) from raw.schema_drift").fetchone()[0]
+    except duckdb.Error as error:
+        report.print(f"  [yellow]file accounting unavailable:[/] {str(error).splitlines()[0]}")
+        return
+    files = [FileOutcome(*row) for row in rows]
+    wide.print(files_table(files, f"Landing files ({len(files)} most recent of {total})"))
+    wide.print(
+        f"  all files: {read or 0:,} rows read = {loaded or 0:,} loaded + {rejected or 0:,} rejected; "
+        f"{superseded} delivery(ies) retired by a corrected re-export; {drift} file(s) with schema drift "
+        f"(`spt ingest --dry-run` shows which columns)"
+    )
 
 
 def _print_quality_history(paths: Paths, last: int = 5) -> None:
@@ -530,6 +567,9 @@ def check_sampling(draws: int, seed: int, out_file: str | None, config_dir: str,
     out.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(out, index=False)
     report.print(f"per-cell figures: {out}")
+
+
+main.add_command(growth_percentiles_command)
 
 
 if __name__ == "__main__":

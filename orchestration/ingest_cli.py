@@ -16,7 +16,8 @@ from ingestion.load import FileOutcome, IngestRules
 
 from .settings import PROJECT_ROOT, Paths
 
-report = Console(soft_wrap=True)
+# wide enough for file paths and reasons when the output is piped to a file or a log
+report = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 console = Console(stderr=True, soft_wrap=True)
 
 

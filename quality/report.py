@@ -102,14 +102,25 @@ def _build_tables(build_db: Path) -> dict[str, pd.DataFrame]:
                       from raw.rejected_rows group by all order by source_file, rows desc""",
         "examples": """select source_file, source_row, column_name, reason_code, message
                        from raw.rejected_rows order by source_file, source_row nulls first limit 50""",
+        "drift": """select source_file, file_format, change,
+                           count(*) as columns, string_agg(column_name, ', ' order by column_name) as column_names
+                    from raw.schema_drift group by all order by source_file, change""",
+        "superseded": """select source_file, superseded_at, file_sha256 as retired_sha256,
+                                superseded_by_sha256 from raw.superseded_files order by superseded_at""",
     }
+    frames = {name: pd.DataFrame() for name in queries}
     if not Path(build_db).exists():
-        return {name: pd.DataFrame() for name in queries}
+        return frames
     try:
         with duckdb.connect(str(build_db), read_only=True) as con:
-            return {name: con.execute(sql).df() for name, sql in queries.items()}
+            for name, sql in queries.items():
+                try:
+                    frames[name] = con.execute(sql).df()
+                except duckdb.CatalogException:
+                    pass  # a warehouse from before the table existed
     except duckdb.Error:
-        return {name: pd.DataFrame() for name in queries}
+        pass
+    return frames
 
 
 STYLE = """
@@ -158,6 +169,10 @@ def write_quality_report(path: Path, record: dict, build_db: Path, history: pd.D
 {_table(tables['reasons'], 'No row was rejected.')}
 <h2>Examples of rejected rows (first 50)</h2>
 {_table(tables['examples'], 'No row was rejected.')}
+<h2>Schema drift (columns new or missing against each layout's declared schema)</h2>
+{_table(tables['drift'], 'Every file had exactly the columns its layout declares.')}
+<h2>Deliveries retired by a corrected re-export</h2>
+{_table(tables['superseded'], 'None.')}
 <h2>Recent runs</h2>
 {_table(recent, 'No earlier run.')}
 </body></html>
