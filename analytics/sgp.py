@@ -231,13 +231,16 @@ class _QuantileDual:
         residuals = self.y - X @ coefficients
         on_fit = np.abs(residuals) <= self.zero
         needed = rhs - X[residuals > self.zero].sum(axis=0)
-        if on_fit.sum() == X.shape[1]:
+        # Students with the same prior scores on the fit share one dual value of 0..(how many they are).
+        rows, counts = np.unique(X[on_fit], axis=0, return_counts=True)
+        if rows.shape[0] == X.shape[1]:
             try:
-                duals = np.linalg.solve(X[on_fit].T, needed)
+                duals = np.linalg.solve(rows.T, needed)
             except np.linalg.LinAlgError:
                 return False
-            return bool(np.all((duals >= -_DUAL_SLACK) & (duals <= 1 + _DUAL_SLACK)))
-        check = linprog(np.zeros(on_fit.sum()), A_eq=X[on_fit].T, b_eq=needed, bounds=(0, 1), method="highs")
+            return bool(np.all((duals >= -_DUAL_SLACK) & (duals <= counts + _DUAL_SLACK)))
+        bounds = np.column_stack([np.zeros(counts.size), counts])
+        check = linprog(np.zeros(counts.size), A_eq=rows.T, b_eq=needed, bounds=bounds, method="highs")
         return check.status == 0
 
 
@@ -377,21 +380,19 @@ def growth_percentiles(
 
     order1 = np.full(len(cohorts), -1, dtype=np.int64)
     order2 = np.full(len(cohorts), -1, dtype=np.int64)
-    for (subject, _, grade), rows in cohorts.groupby(["subject", "school_year", "grade_level"], sort=False).indices.items():
+    groups = cohorts.groupby(["subject", "school_year", "grade_level"], sort=False).indices
+    for (subject, _, grade), rows in groups.items():
         cohort = cohorts.iloc[rows]
-        if len(rows) >= min_cohort:
-            order1[rows] = fitted_percentiles(
-                [cohort["prior1_score"].to_numpy()], [splines[subject, grade - 1]], cohort["scale_score"].to_numpy()
-            )
-        if max_priors < 2:
-            continue
-        has_two = cohort["prior2_score"].notna().to_numpy()
-        if has_two.sum() >= min_cohort:
-            two = cohort[has_two]
-            order2[rows[has_two]] = fitted_percentiles(
-                [two["prior1_score"].to_numpy(), two["prior2_score"].to_numpy()],
-                [splines[subject, grade - 1], splines[subject, grade - 2]],
-                two["scale_score"].to_numpy(),
+        current = cohort["scale_score"].to_numpy()
+        prior1 = cohort["prior1_score"].to_numpy()
+        if _is_large_enough(len(rows), min_cohort, priors=1):
+            order1[rows] = fitted_percentiles([prior1], [splines(subject, grade - 1)], current)
+        two = cohort["prior2_score"].notna().to_numpy()
+        if max_priors == 2 and _is_large_enough(int(two.sum()), min_cohort, priors=2):
+            order2[rows[two]] = fitted_percentiles(
+                [prior1[two], cohort["prior2_score"].to_numpy()[two]],
+                [splines(subject, grade - 1), splines(subject, grade - 2)],
+                current[two],
             )
 
     use_two = order2 > 0
@@ -402,13 +403,15 @@ def growth_percentiles(
         "school_year": cohorts["school_year"].to_numpy(),
         "subject": cohorts["subject"].to_numpy(),
         "grade_level": cohorts["grade_level"].to_numpy(),
-        "growth_percentile": pd.array(np.where(best > 0, best, 0), dtype="Int64"),
-        "growth_percentile_order1": pd.array(np.where(order1 > 0, order1, 0), dtype="Int64"),
-        "n_priors": pd.array(np.where(n_priors > 0, n_priors, 0), dtype="Int64"),
+        "growth_percentile": _missing_where_negative(best),
+        "growth_percentile_order1": _missing_where_negative(order1),
+        "n_priors": _missing_where_negative(n_priors),
     })
-    result.loc[best < 0, ["growth_percentile", "n_priors"]] = pd.NA
-    result.loc[order1 < 0, "growth_percentile_order1"] = pd.NA
     return result.sort_values(["subject", "school_year", "grade_level", "student_id"], ignore_index=True)
+
+
+def _missing_where_negative(values: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(values.astype(np.int64), mask=values < 0)
 
 
 def _tested_scores(scores: pd.DataFrame) -> pd.DataFrame:
@@ -454,12 +457,30 @@ def _with_priors(tested: pd.DataFrame, max_priors: int) -> pd.DataFrame:
     return cohorts.reset_index(drop=True)
 
 
-def _splines_by_subject_grade(tested: pd.DataFrame) -> dict:
-    """(subject, grade) -> (knots, boundary), from every score of that grade in the prior years."""
+def _is_large_enough(students: int, min_cohort: int, priors: int) -> bool:
+    """At least min_cohort students, and more than the model's coefficients (1 + 7 per prior)."""
+    coefficients = 1 + priors * (len(KNOT_PERCENTILES) + SPLINE_DEGREE)
+    return students >= min_cohort and students > coefficients
+
+
+def _splines_by_subject_grade(tested: pd.DataFrame):
+    """A function (subject, grade) -> (knots, boundary), from every score of that grade in the prior years.
+
+    Knots are placed only for the grades a cohort uses, so an odd grade that no model needs
+    (a handful of students all with one score) does not stop the others.
+    """
     years = set(tested["school_year"].unique().tolist())
     prior_years = [year for year in years if year + 1 in years]
     pooled = tested[tested["school_year"].isin(prior_years)]
-    return {
-        (subject, grade): knots_and_boundaries(group.to_numpy())
-        for (subject, grade), group in pooled.groupby(["subject", "grade_level"])["scale_score"]
-    }
+    scores_by_grade = pooled.groupby(["subject", "grade_level"])["scale_score"]
+    placed: dict = {}
+
+    def splines(subject, grade: int) -> tuple[np.ndarray, tuple[float, float]]:
+        if (subject, grade) not in placed:
+            try:
+                placed[subject, grade] = knots_and_boundaries(scores_by_grade.get_group((subject, grade)).to_numpy())
+            except ValueError as error:
+                raise ValueError(f"{subject} grade {grade}: {error}") from None
+        return placed[subject, grade]
+
+    return splines
