@@ -21,20 +21,42 @@ Only benchmark rows (Type "BM") are results; an export that also holds progress-
 from .base import ResultFormat
 from .headers import AIMSWEB_PLUS_HEADER
 
-# MeasureName -> measure id (config/measures.csv).
+# MeasureName -> measure id (config/measures.csv): the four composites and the English reading
+# and math measures of K-8. Other measures (e.g. the Spanish ones) are rejected as unknown until
+# the district configures them.
 MEASURE_SQL = """
 case lower(trim(measure_name))
     when 'early literacy' then 'aimsweb_early_literacy'
     when 'reading' then 'aimsweb_reading'
     when 'letter naming fluency' then 'aimsweb_lnf'
+    when 'letter word sounds fluency' then 'aimsweb_lwsf'
+    when 'nonsense word fluency' then 'aimsweb_nwf'
+    when 'word reading fluency' then 'aimsweb_wrf'
     when 'oral reading fluency' then 'aimsweb_orf'
+    when 'silent reading fluency' then 'aimsweb_srf'
+    when 'reading comprehension' then 'aimsweb_rc'
+    when 'vocabulary' then 'aimsweb_vocabulary'
     when 'early numeracy' then 'aimsweb_early_numeracy'
     when 'math' then 'aimsweb_math'
     when 'mathematics' then 'aimsweb_math'
     when 'number naming fluency' then 'aimsweb_nnf'
+    when 'quantity total fluency' then 'aimsweb_qtf'
+    when 'number comparison fluency-pairs' then 'aimsweb_ncf_p'
+    when 'math facts fluency-1 digit' then 'aimsweb_mff_1d'
     when 'number sense fluency' then 'aimsweb_nsf'
+    when 'concepts & applications' then 'aimsweb_ca'
+    when 'concepts and applications' then 'aimsweb_ca'
 end
 """
+
+# The tab-separated ExportScore files write some identifiers with a lower-case "uid".
+_UID_SPELLINGS = {
+    "DistrictUID": ("DistrictUID", "Districtuid"),
+    "SchoolUID": ("SchoolUID", "Schooluid"),
+    "ClassUID": ("ClassUID", "ClassUid"),
+    "TeacherUID": ("TeacherUID", "Teacheruid"),
+}
+DECLARED_COLUMNS = tuple(_UID_SPELLINGS.get(column, column) for column in AIMSWEB_PLUS_HEADER)
 
 AIMSWEB_PLUS_SCORES = ResultFormat(
     name="aimswebplus_scores",
@@ -44,7 +66,7 @@ AIMSWEB_PLUS_SCORES = ResultFormat(
     columns={
         "vendor_student_id": "Studentuid",
         "state_student_id": "SSID",
-        "school_ref": "SchoolUID",
+        "school_ref": _UID_SPELLINGS["SchoolUID"],
         "school_name": "SchoolName",
         "assessment_date": "AdministrationDate",
         "reported_period": "Period",
@@ -58,7 +80,7 @@ AIMSWEB_PLUS_SCORES = ResultFormat(
     },
     measure_expr=MEASURE_SQL,
     date_formats=("%m/%d/%Y", "%Y-%m-%d"),
-    declared_columns=AIMSWEB_PLUS_HEADER,
+    declared_columns=DECLARED_COLUMNS,
     description="aimswebPlus score export (long format)",
 )
 

@@ -403,7 +403,9 @@ DIBELS8_PM_AIMLINE_HEADER: tuple[str, ...] = (
 # Acadience Reading K-6 benchmark export from Acadience Data Management (141 columns). Each
 # measure block has its date, five assessor columns, Remote, then Score, Status, Pathway and
 # National Percentile (LNF has no benchmark, so no Status or Pathway).
-_ACADIENCE_ASSESSOR = ("Assessor Primary ID", "Assessor Secondary ID", "Assessor SIS ID", "Assessor Last Name", "Assessor First Name")
+_ACADIENCE_ASSESSOR = (
+    "Assessor Primary ID", "Assessor Secondary ID", "Assessor SIS ID", "Assessor Last Name", "Assessor First Name",
+)
 
 
 def _acadience_block(name: str, scores: tuple[str, ...]) -> tuple[str, ...]:
@@ -434,7 +436,9 @@ ACADIENCE_READING_HEADER: tuple[str, ...] = (
     + _acadience_block("Maze", ("Maze Adjusted Score", "Maze Status", "Maze Pathway", "Maze National Percentile"))
     + _acadience_block(
         "RAN",
-        tuple(f"RAN {kind} {part}" for kind in ("Objects", "Letters", "Numbers") for part in ("Errors", "Seconds", "Status"))
+        tuple(
+            f"RAN {kind} {part}" for kind in ("Objects", "Letters", "Numbers") for part in ("Errors", "Seconds", "Status")
+        )
         + ("Total RAN Errors", "Total RAN Seconds", "Total RAN Status"),
     )
     + (

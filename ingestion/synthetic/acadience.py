@@ -157,7 +157,11 @@ def _simulate(district: District, plan: YearPlan, school: int, rng: np.random.Ge
         results[measure] = {"score": score, "percentile": percentile, "level": level, "given": given}
 
     # The composite is scored once every measure of the period is in.
-    given_days = [np.where(results[m]["given"], group_day[g], merged["day"]) for m, (_, g, _, _) in MEASURES.items() if g in group_day]
+    given_days = [
+        np.where(results[m]["given"], group_day[group], merged["day"])
+        for m, (_, group, _, _) in MEASURES.items()
+        if group in group_day
+    ]
     group_day["Reading Composite"] = np.max(np.stack(given_days), axis=0)
     for measure, (_, group, _, _) in MEASURES.items():
         results[measure]["day"] = group_day[group]
@@ -192,17 +196,18 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
     pathway = rng.integers(0, len(PATHWAY_TEXT), n)
     has_pathway = window > 0
 
+    homeroom = teachers.of[school, : HIGHEST_GRADE + 1]
     class_names = [
-        f"{teachers.last_name[teachers.of[school, g]]}, {teachers.first_name[teachers.of[school, g]]} - {class_title(g)}"
-        for g in range(HIGHEST_GRADE + 1)
+        f"{teachers.last_name[t]}, {teachers.first_name[t]} - {class_title(g)}" for g, t in enumerate(homeroom)
     ]
+    class_ids = class_sourced_ids(schools, plan.school_year)[school * 9 : school * 9 + 9]
     cells: dict[str, csvtext.Column] = {
         "School Year": plan.label,
         "District Name": district.config.name,
         "School Name": str(schools.name[school]),
         "School SIS ID": str(schools.school_id[school]),
         "Class Name": csvtext.lookup(class_names, grade),
-        "Class SIS ID": csvtext.lookup(class_sourced_ids(schools, plan.school_year)[school * 9 : school * 9 + 9], grade),
+        "Class SIS ID": csvtext.lookup(class_ids, grade),
         "Teacher Primary ID": csvtext.lookup(teachers.staff_id, teacher),
         "Teacher SIS ID": csvtext.lookup(teachers.staff_id, teacher),
         "Teacher Last Name": csvtext.lookup(teachers.last_name, teacher),
@@ -224,7 +229,8 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
     for group in DATE_GROUPS:
         in_group = [m for m, (_, g, _, _) in MEASURES.items() if g == group]
         given = np.any([results[m]["given"] for m in in_group], axis=0)
-        cells[f"{group} Date"] = pc.if_else(pa.array(given), csvtext.dates(results[in_group[0]]["day"], DATE_FORMAT), "")
+        day = csvtext.dates(results[in_group[0]]["day"], DATE_FORMAT)
+        cells[f"{group} Date"] = pc.if_else(pa.array(given), day, "")
         for suffix, values in (
             ("Assessor Primary ID", csvtext.lookup(teachers.staff_id, teacher)),
             ("Assessor SIS ID", csvtext.lookup(teachers.staff_id, teacher)),
@@ -245,7 +251,8 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
             cells[f"{prefix} Pathway"] = _optional_text(PATHWAY_TEXT, pathway, rated & has_pathway)
     # ORF errors follow from words correct and accuracy.
     orf, accuracy = results["acadience_orf"], results["acadience_orf_accuracy"]
-    errors = np.where(orf["given"], np.rint(np.nan_to_num(orf["score"]) * (100 / np.maximum(np.nan_to_num(accuracy["score"]), 1) - 1)), 0)
+    words, percent = np.nan_to_num(orf["score"]), np.maximum(np.nan_to_num(accuracy["score"]), 1)
+    errors = np.where(orf["given"], np.rint(words * (100 / percent - 1)), 0)
     cells["ORF Errors"] = _optional(np.minimum(errors, 99), orf["given"])
     eoy_goal = np.array([GOALS[("acadience_composite", g)][2][1] for g in range(HIGHEST_GRADE + 1)])
     cells["Reading Composite Goal"] = csvtext.integers(eoy_goal[grade])
@@ -301,7 +308,9 @@ def _truth(path, plan, events, results, student, district, school, grade) -> pa.
             "percentile": pa.array(merged["percentile"].astype(np.int64)),
             "is_retest": pa.array(np.zeros(n, dtype=bool)),
             "performance_level": pc.if_else(
-                pa.array(rated), csvtext.lookup(STATUS_TEXT, np.maximum(merged["level"], 0)), pa.scalar(None, pa.string())
+                pa.array(rated),
+                csvtext.lookup(STATUS_TEXT, np.maximum(merged["level"], 0)),
+                pa.scalar(None, pa.string()),
             ),
         }
     )

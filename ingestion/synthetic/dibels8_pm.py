@@ -19,9 +19,9 @@ The trajectory is derivable from the files and the population:
   reading growth multiplier (Students.reading_growth, mean 1, sd 0.3), at least 0.1;
 - noise: normal, sd PROBE_NOISE_SD[measure].
 
-Probes are weekly, one school day a week (Tuesday to Friday, the same weekday for a student; a
-probe falling on a holiday moves to the next school day), starting the week after the
-benchmark, 8 to 14 of them, all before the end-of-year benchmark window. The goal is the
+Probes are weekly, on the same weekday (Tuesday to Friday) for a student, starting the week
+after the benchmark; a week whose probe day is a holiday (spring break) has none. Each student
+has 8 to 14 probes, all before the end-of-year benchmark window. The goal is the
 ambitious target baseline + AMBITIOUS_WEEKLY_GROWTH * weeks from the benchmark to the end-of-year
 window; the aimline runs straight from the baseline on the benchmark date to the goal, and
 Aimline Status says whether the probe is "At or Above" it or "Below". The file's rows are
@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ingestion.formats.headers import DIBELS8_MEASURE_LABELS, DIBELS8_PM_AIMLINE_HEADER
@@ -53,6 +52,8 @@ TYPICAL_WEEKLY_GROWTH = {"dibels8_nwf_cls": (1.5, 1.5, 1.5, 1.5), "dibels8_orf":
 AMBITIOUS_WEEKLY_GROWTH = {"dibels8_nwf_cls": (2.5, 2.5, 2.5, 2.5), "dibels8_orf": (3.0, 3.0, 2.0, 1.5)}
 PROBE_NOISE_SD = {"dibels8_nwf_cls": 3.0, "dibels8_orf": 3.0}
 MIN_SLOPE = 0.1
+# Weeks planned beyond the probes wanted, for the weeks a holiday takes.
+SPARE_WEEKS = 2
 _MONITORED = ("dibels8_nwf_cls", "dibels8_orf")
 _SCORE_COLUMN = {m: f"{DIBELS8_MEASURE_LABELS[m]} - Score" for m in _MONITORED}
 _BENCHMARK_COLUMNS = [
@@ -124,16 +125,17 @@ def _probes(district: District, plan: YearPlan, monitored: dict[str, np.ndarray]
     weeks_to_goal = (end_of_year - benchmark_day).astype(np.int64) / 7
     goal = np.rint(monitored["baseline"] + ambitious * weeks_to_goal)
 
-    # Planned weekly days on a fixed weekday (Tuesday..Friday) from the week after the benchmark.
+    # Weekly days on a fixed weekday (Tuesday..Friday) from the week after the benchmark; a week
+    # whose day is a holiday (spring break) has no probe.
     monday = np.busday_offset(benchmark_day, 0, roll="backward", weekmask="Mon")
     weekday = rng.integers(1, 5, m)
-    k = np.arange(MAX_PROBES)
-    planned = monday[:, None] + 7 * (k[None, :] + 1) + weekday[:, None]
-    day = np.busday_offset(planned, 0, roll="forward", holidays=calendar.holidays)
+    planned = monday[:, None] + 7 * (np.arange(MAX_PROBES + SPARE_WEEKS)[None, :] + 1) + weekday[:, None]
+    is_school_day = np.is_busday(planned, holidays=calendar.holidays)
     wanted = rng.integers(MIN_PROBES, MAX_PROBES + 1, m)
-    kept = (k[None, :] < wanted[:, None]) & (day < end_of_year)
-    who, probe = np.nonzero(kept)
-    day = day[who, probe]
+    kept = is_school_day & (np.cumsum(is_school_day, axis=1) <= wanted[:, None]) & (planned < end_of_year)
+    who, week_index = np.nonzero(kept)
+    day = planned[who, week_index]
+    probe = np.cumsum(kept, axis=1)[who, week_index] - 1
     week = (day - benchmark_day[who]).astype(np.int64) / 7
     score = np.rint(monitored["baseline"][who] + slope[who] * week + rng.normal(0, noise_sd[who]))
     aimline = np.rint(monitored["baseline"][who] + (goal[who] - monitored["baseline"][who]) * week / weeks_to_goal[who])
@@ -158,14 +160,18 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
         return []
     probes = _probes(district, plan, monitored, rng)
     students, schools, teachers, text = district.students, district.schools, district.teachers, district.text
-    order = np.lexsort((probes["probe"], students.local_id[monitored["student"]][probes["who"]], monitored["school"][probes["who"]]))
+    local_id = students.local_id[monitored["student"]][probes["who"]]
+    order = np.lexsort((probes["probe"], local_id, monitored["school"][probes["who"]]))
     probes = {key: value[order] for key, value in probes.items()}
     who = probes["who"]
     student = monitored["student"][who]
     school = monitored["school"][who]
     enrolled = monitored["enrolled"][who]
     teacher = teachers.of[school, enrolled]
-    teacher_name = np.char.add(np.char.add(np.char.upper(teachers.last_name.astype(str)), ", "), np.char.upper(teachers.first_name.astype(str)))
+    # mCLASS writes teacher names as "LAST, FIRST".
+    teacher_name = np.char.add(
+        np.char.add(np.char.upper(teachers.last_name.astype(str)), ", "), np.char.upper(teachers.first_name.astype(str))
+    )
     n = len(who)
     sync = np.busday_offset(probes["day"], (rng.random(n) < 0.2).astype(np.int64), roll="forward")
 
@@ -194,7 +200,9 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
         "Total Number of Probes": csvtext.integers(probes["total"]),
         "Score": csvtext.integers(probes["score"]),
         "Aimline Value By Date": csvtext.integers(probes["aimline"]),
-        "Aimline Status": csvtext.lookup(("Below", "At or Above"), (probes["score"] >= probes["aimline"]).astype(np.int64)),
+        "Aimline Status": csvtext.lookup(
+            ("Below", "At or Above"), (probes["score"] >= probes["aimline"]).astype(np.int64)
+        ),
         "Goal": csvtext.integers(probes["goal"]),
         "Date of Birth": csvtext.dates(students.birth_date[student], "%Y-%m-%d"),
         "Gender": csvtext.lookup(("M", "F"), students.is_female[student].astype(np.int64)),
