@@ -65,7 +65,7 @@ SHOWN_RAW_VALUES = frozenset(LINEAGE_COLUMNS) | {
 ROSTER_GRAINS = {
     "fct_class_enrollments": ("class_sourced_id", "student_key", "begin_date"),
     "dim_class_teachers": ("class_sourced_id", "teacher_sourced_id"),
-    "audit_excluded_results": ("source_file", "source_row", "measure_id"),
+    "audit_excluded_results": ("source_file", "source_row", "measure_id", "assessment_date"),
 }
 MART_GRAINS = {**GRAINS, **OPTIONAL_GRAINS, **ROSTER_GRAINS}
 STUDENT_LEVEL_MARTS = (

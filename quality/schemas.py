@@ -120,7 +120,11 @@ def raw_results_schema(
     """
     formats = sorted(f.name for f in FORMATS if f.raw_table == raw_table)
     types = {name: ARROW_TYPES[sql_type] for name, sql_type in RESULT_COLUMNS.items()}
-    required = {"source_format", "vendor_student_id", "measure_id", "assessment_date", "scale_score"}
+    # a layout whose result may be a level alone (a portfolio rating) needs a score or a level
+    level_alone = any(not f.score_required for f in FORMATS if f.raw_table == raw_table and hasattr(f, "score_required"))
+    required = {"source_format", "vendor_student_id", "measure_id", "assessment_date"} | (
+        set() if level_alone else {"scale_score"}
+    )
     checks: dict[str, list[pa.Check]] = {
         "source_format": [pa.Check.isin(formats)],
         "enrolled_grade": [pa.Check.in_range(*GRADE_RANGE)],
@@ -132,6 +136,10 @@ def raw_results_schema(
         name: pa.Column(dtype, checks.get(name, []), nullable=name not in required) for name, dtype in types.items()
     }
     frame_checks = [_scores_within_scale(scale_ranges)] if scale_ranges else []
+    if level_alone:
+        frame_checks.append(pa.Check(
+            lambda df: df["scale_score"].notna() | df["vendor_level"].notna(), name="a_score_or_a_level",
+        ))
     return pa.DataFrameSchema({**columns, **lineage_columns()}, checks=frame_checks, strict=False)
 
 

@@ -32,7 +32,10 @@ INCIDENTS_HEADER = (
 )
 
 # The column that names each kind; a header holding another kind's column is not of this kind.
-_KIND_COLUMNS = ("objective_id", "intervention_id", "goal_id", "incident_id", "measure_id")
+# School measures are named by measure_id with assessment_date, interventions by intervention_id
+# with tier: goals and interventions may name a measure and goals an intervention, but neither
+# carries an assessment date, nor a goal a tier.
+_KIND_COLUMNS = ("objective_id", "intervention_id", "tier", "goal_id", "incident_id", "measure_id", "assessment_date")
 
 
 def _others(*own: str) -> tuple[str, ...]:
@@ -43,7 +46,7 @@ SCHOOL_MEASURES = ResultFormat(
     name="school_measures",
     raw_table="school_measure_results",
     signature=("student_id", "measure_id", "assessment_date"),
-    excludes=_others("measure_id"),
+    excludes=_others("measure_id", "assessment_date"),
     required_columns=("student_id", "measure_id", "assessment_date"),
     columns={
         "vendor_student_id": "student_id",
@@ -67,7 +70,7 @@ SCHOOL_MARKBOOK = RecordFormat(
     name="school_markbook",
     raw_table="school_markbook",
     signature=("student_id", "objective_id", "descriptor", "assessment_date"),
-    excludes=_others("objective_id"),
+    excludes=_others("objective_id", "assessment_date"),
     fields={
         "student_id": Field("student_id", required=True),
         "school_id": Field("school_id", required=True),
@@ -89,7 +92,7 @@ SCHOOL_INTERVENTIONS = RecordFormat(
     name="school_interventions",
     raw_table="school_interventions",
     signature=("intervention_id", "student_id", "tier", "start_date"),
-    excludes=_others("intervention_id", "measure_id"),
+    excludes=_others("intervention_id", "tier", "measure_id"),
     fields={
         "intervention_id": Field("intervention_id", required=True),
         "student_id": Field("student_id", required=True),

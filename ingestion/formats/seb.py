@@ -139,10 +139,12 @@ SRSS_IE_HEADER: tuple[str, ...] = (
     "SRSS-I Risk",
 )
 
+# Sheets kept from before the internalising items were added name the 7-item total "SRSS Total".
+SRSS_OLDER_NAMES = {"SRSS-E Total": "SRSS Total", "SRSS-E Risk": "SRSS Risk"}
+
 SRSS_IE_TEACHER_RATINGS = ResultFormat(
     name="srss_ie_teacher_ratings",
     raw_table="seb_screener_results",
-    # sheets kept from before the internalising items were added call the total "SRSS Total"
     signature=(("SRSS-E Total", "SRSS Total"), "Screening Date", "Student ID"),
     required_columns=("Student ID", "Screening Date", "Grade"),
     columns={
@@ -159,7 +161,7 @@ SRSS_IE_TEACHER_RATINGS = ResultFormat(
         MeasureBlock(measure_id="srss_i", score="SRSS-I Total", level="SRSS-I Risk"),
     ),
     date_formats=("%m/%d/%Y", "%Y-%m-%d"),
-    declared_columns=SRSS_IE_HEADER,
+    declared_columns=tuple((c, SRSS_OLDER_NAMES[c]) if c in SRSS_OLDER_NAMES else c for c in SRSS_IE_HEADER),
     description="SRSS-IE teacher rating sheet (one row per student and screening)",
 )
 

@@ -14,6 +14,9 @@ Only the school measures are assessment results with truth rows; the records hav
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +176,11 @@ def _truth(path, plan, district, rows, school, window, day, measure, score, perc
     )
 
 
+def _append(parts: dict[str, list[np.ndarray]], **columns) -> None:
+    for key, value in columns.items():
+        parts.setdefault(key, []).append(np.asarray(value))
+
+
 def _assessed(plan: YearPlan, rng, school: int, window: int, grades: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Enrolled rows of `grades` (inclusive) at `school` on their assessment day in a window, and the days."""
     enrollment = plan.enrollment
@@ -187,17 +195,12 @@ def _write_school_measures(district, plan, landing, rng, school) -> list[SourceF
     """A workbook of portfolio ratings and phonics checks, and a CSV of standardised reading."""
     school_id = district.schools.school_id[school]
     parts: dict[str, list[np.ndarray]] = {}
-
-    def add(**columns) -> None:
-        for key, value in columns.items():
-            parts.setdefault(key, []).append(np.asarray(value))
-
     for window in range(3):
         rows, day = _assessed(plan, rng, school, window, PORTFOLIO_GRADES)
         z = latent_z(district, plan, rows, "reading", window) + rng.normal(0.0, 0.5, len(rows))
         level = np.searchsorted([-0.9, 0.1, 1.2], z - 0.2 + 0.3 * window, side="right")
         n = len(rows)
-        add(row=rows, window=np.full(n, window), day=day, measure=np.full(n, "school_writing_portfolio", dtype=object),
+        _append(parts, row=rows, window=np.full(n, window), day=day, measure=np.full(n, "school_writing_portfolio", dtype=object),
             score=np.full(n, np.nan), level=np.array(PORTFOLIO_LEVELS, dtype=object)[level])
     # the phonics check: grade 1 in winter and spring, kindergarten in spring
     for window, grades in ((1, (1, 1)), (2, (0, 1))):
@@ -207,7 +210,7 @@ def _write_school_measures(district, plan, landing, rng, school) -> list[SourceF
         p = ndtr(1.0 + 0.9 * z - 0.7 * kindergarten + 0.3 * (window - 1) + rng.normal(0.0, 0.3, len(rows)))
         score = np.clip(np.rint(40 * p), 0, 40)
         n = len(rows)
-        add(row=rows, window=np.full(n, window), day=day, measure=np.full(n, "school_phonics_check", dtype=object),
+        _append(parts, row=rows, window=np.full(n, window), day=day, measure=np.full(n, "school_phonics_check", dtype=object),
             score=score, level=np.where(score >= PHONICS_PASS_MARK, "Meeting", "Below").astype(object))
     merged = {key: np.concatenate(value) for key, value in parts.items()}
     local_id = district.students.local_id[plan.enrollment.student[merged["row"]]]
@@ -230,7 +233,7 @@ def _write_school_measures(district, plan, landing, rng, school) -> list[SourceF
         z = latent_z(district, plan, rows, "reading", window)
         low, high = STANDARD_SCORE_RANGE
         score = np.clip(np.rint(100 + 15 * (0.9 * z + np.sqrt(1 - 0.81) * rng.normal(0.0, 1.0, len(rows)))), low, high)
-        add(row=rows, window=np.full(len(rows), window), day=day, score=score)
+        _append(parts, row=rows, window=np.full(len(rows), window), day=day, score=score)
     merged = {key: np.concatenate(value) for key, value in parts.items()}
     local_id = district.students.local_id[plan.enrollment.student[merged["row"]]]
     order = np.lexsort((local_id, merged["day"]))
@@ -270,10 +273,23 @@ def _write_workbook(target: Path, district, plan, school_id: str, merged: dict[s
     sheet = workbook.create_sheet("Assessments")
     sheet.append(list(SCHOOL_MEASURES_HEADER))
     # openpyxl takes one row at a time; the workbook holds a few hundred rows
-    for record in zip(local_id.astype(str), [school_id] * len(days), merged["measure"], days, scores, levels, [None] * len(days)):
+    for record in zip(local_id.tolist(), [school_id] * len(days), merged["measure"], days, scores, levels, [None] * len(days)):
         sheet.append(list(record))
+    # a workbook stamps the time it was saved (in its properties and its zip entries); the
+    # school's export day in their place keeps the bytes reproducible
+    saved_at = dt.datetime(plan.school_year, 6, 10, 16, 0)
+    workbook.properties.created = saved_at
+    buffer = io.BytesIO()
+    workbook.save(buffer)
     target.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(target)
+    with zipfile.ZipFile(buffer) as saved, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as stamped:
+        for member in saved.infolist():
+            data = saved.read(member)
+            if member.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + saved_at.strftime("%Y-%m-%dT%H:%M:%SZ").encode(), data)
+            info = zipfile.ZipInfo(member.filename, date_time=saved_at.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            stamped.writestr(info, data)
 
 
 def _write_markbook(district, plan, landing, rng, school) -> SourceFile:

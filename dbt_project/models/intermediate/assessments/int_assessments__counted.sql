@@ -35,6 +35,7 @@ counted as (
         on ranked.source_file = results.source_file
         and ranked.source_row = results.source_row
         and ranked.measure_id = results.measure_id
+        and ranked.assessment_date = results.assessment_date
 
 )
 

@@ -30,6 +30,7 @@ ranked as (
         results.source_file,
         results.source_row,
         results.measure_id,
+        results.assessment_date,
         -- newest first: the first row of each day counts (the latest test of the day), and the
         -- first row of the window is the student's latest administration in it
         lag(results.assessment_date) over newest_first is distinct from results.assessment_date
