@@ -1,17 +1,14 @@
-{#- Every raw result row is either in fct_assessment_results or in audit_excluded_results,
+{#- Every raw result row (of a delivery not retired by a corrected re-export) is either in
+    fct_assessment_results or in audit_excluded_results,
     never in both and never in neither: per source file, raw rows = fct rows + audit rows,
     and every (source_file, source_row, measure_id) of raw appears exactly once across the two. -#}
 with
 
 raw_results as (
 
+    -- every source family's raw rows, less the deliveries retired by a corrected re-export
     select source_file, source_row, coalesce(measure_id, '') as measure_id
-    from {{ source('raw', 'nwea_map_results') }}
-
-    union all
-
-    select source_file, source_row, coalesce(measure_id, '') as measure_id
-    from {{ source('raw', 'mclass_dibels8_results') }}
+    from {{ ref('int_assessments__unioned') }}
 
 ),
 

@@ -118,7 +118,8 @@ def _screening(name: str, prefix: str, score: str, measure_id: str, header: tupl
         columns=dict(_SCREENING_COLUMNS),
         measures=_blocks(measure_id, prefix, score),
         date_formats=("%m/%d/%Y", "%Y-%m-%d"),
-        declared_columns=header,
+        # the unnamed column holds nothing and is not part of the schema (drift ignores it)
+        declared_columns=tuple(c for c in header if c),
         description=f"FastBridge {title} screening report",
     )
 

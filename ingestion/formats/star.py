@@ -204,7 +204,9 @@ def _star_format(name: str, subject_column: str, measure_id: str, header: tuple[
     )
 
 
-STAR_READING = _star_format("star_reading", "InstructionalReadingLevel", "star_reading", STAR_READING_HEADER, "Star Reading (SR.csv)")
+STAR_READING = _star_format(
+    "star_reading", "InstructionalReadingLevel", "star_reading", STAR_READING_HEADER, "Star Reading (SR.csv)"
+)
 STAR_MATH = _star_format("star_math", "Quantile", "star_math", STAR_MATH_HEADER, "Star Math (SM.csv)")
 STAR_EARLY_LITERACY = _star_format(
     "star_early_literacy", "LiteracyClassification", "star_early_literacy", STAR_EARLY_LITERACY_HEADER,

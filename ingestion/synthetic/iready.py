@@ -152,8 +152,13 @@ def _lexile(score: np.ndarray) -> tuple[pa.Array, pa.Array]:
         csvtext.join(csvtext.integers(value), "L"),
     )
     low = value - 100
+    low_text = pc.if_else(
+        pa.array(low > 0),
+        csvtext.join(csvtext.integers(low), "L"),
+        csvtext.join("BR", csvtext.integers(np.maximum(-low, 5)), "L"),
+    )
     ranged = csvtext.join(
-        pc.if_else(pa.array(low > 0), csvtext.join(csvtext.integers(low), "L"), csvtext.join("BR", csvtext.integers(np.maximum(-low, 5)), "L")),
+        low_text,
         "-",
         csvtext.integers(value + 50),
         "L",
@@ -204,7 +209,9 @@ def _write_subject(
     starts = GRADE_LEVEL_START[subject]
     mid_on_grade = np.rint((starts[grade] + starts[grade + 1]) / 2)
     level, sub, relative = placement(subject, score, grade)
-    start_day = np.where(rng.random(n) < 0.15, np.busday_offset(day, -1, roll="backward", holidays=enrollment.calendar.holidays), day)
+    # some diagnostics are started on the school day before they are completed
+    day_before = np.busday_offset(day, -1, roll="backward", holidays=enrollment.calendar.holidays)
+    start_day = np.where(rng.random(n) < 0.15, day_before, day)
     season = np.searchsorted(
         [np.datetime64(f"{plan.school_year - 1}-11-16"), np.datetime64(f"{plan.school_year}-03-02")], day, side="right"
     )
@@ -279,7 +286,9 @@ def _write_subject(
     if subject == "reading":
         cells["Lexile Measure"], cells["Lexile Range"] = _lexile(score)
         difficulty = np.where((relative <= 1) | (events["percentile"] < 20), 1, 0)
-        cells["Reading Difficulty Indicator (Y/N)"] = csvtext.lookup(("N", "Y", "Not Provided"), np.where(grade <= 3, difficulty, 2))
+        cells["Reading Difficulty Indicator (Y/N)"] = csvtext.lookup(
+            ("N", "Y", "Not Provided"), np.where(grade <= 3, difficulty, 2)
+        )
         header = IREADY_ELA_HEADER
     else:
         cells["Quantile Measure"], cells["Quantile Range"] = _quantile(score)

@@ -134,8 +134,8 @@ def _simulate(district: District, plan: YearPlan, measure: str, subject: str, gr
     return {key: np.concatenate(value) for key, value in parts.items()}
 
 
-def _write_product(district, plan, product, school, rng) -> tuple[bytes, pa.Table, int]:
-    member, measure, subject, grades, header = product
+def _write_product(district, plan, product_number, school, rng) -> tuple[bytes, pa.Table, int]:
+    member, measure, subject, grades, header = PRODUCTS[product_number]
     events = _simulate(district, plan, measure, subject, grades, school, rng)
     enrollment, students, text, schools = plan.enrollment, district.students, district.text, district.schools
     student = enrollment.student[events["row"]]
@@ -221,7 +221,7 @@ def _write_product(district, plan, product, school, rng) -> tuple[bytes, pa.Tabl
         "TeacherIdentifier": csvtext.lookup(teachers.staff_id, teacher),
         "TeacherFirstName": csvtext.lookup(teachers.first_name.astype(str), teacher),
         "TeacherLastName": csvtext.lookup(teachers.last_name.astype(str), teacher),
-        "AssessmentID": _guid("c3e1f9a0", guid_base * 10 + assessment_number),
+        "AssessmentID": _guid("c3e1f9a0", (guid_base * 10 + product_number) * 10 + assessment_number),
         "LaunchDate": _timestamps(day, completed_local - duration + offset, millis),
         "CompletedDate": _timestamps(day, completed_local + offset, millis),
         "CompletedDateLocal": _timestamps(day, completed_local, millis),
@@ -338,8 +338,8 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
     exported = (plan.school_year, 6, 10, 5, 0, 0)
     out = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        for product in PRODUCTS:
-            data, truth, n = _write_product(district, plan, product, school, rng)
+        for product_number, product in enumerate(PRODUCTS):
+            data, truth, n = _write_product(district, plan, product_number, school, rng)
             zipped.writestr(zipfile.ZipInfo(product[0], date_time=exported), data, compress_type=zipfile.ZIP_DEFLATED)
             path = f"{archive}/{product[0]}"
             truth = truth.append_column("source_file", csvtext.lookup([path], np.zeros(n, dtype=np.int64)))
