@@ -16,7 +16,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from analytics.funding import FundingConfig
 
@@ -135,6 +135,223 @@ class Grade12SamplingConfig(_Strict):
         return value
 
 
+class IncidentPatternsConfig(_Strict):
+    """When behaviour incidents count as specific to a few students rather than spread across many."""
+
+    minimum_incidents: int = Field(default=5, ge=1)
+    top_students: int = Field(default=3, ge=1)
+    top_student_share: float = Field(default=0.10, ge=0, lt=1)
+    specific_share: float = Field(default=0.5, gt=0, le=1)
+
+
+class SebConfig(_Strict):
+    """Social, emotional and behavioural settings."""
+
+    incident_patterns: IncidentPatternsConfig = Field(default_factory=IncidentPatternsConfig)
+
+
+class GrowthSpan(_Strict):
+    """Two windows growth is measured between; prior_year: the from window is of the previous school year."""
+
+    from_window: str = Field(min_length=1)
+    to_window: str = Field(min_length=1)
+    prior_year: bool = False
+
+    @property
+    def baseline(self) -> str:
+        """The start point's name: 'fall' for this year's Fall, 'prior_spring' for last year's Spring."""
+        name = "".join(c if c.isalnum() else "_" for c in self.from_window.strip().lower())
+        return f"prior_{name}" if self.prior_year else name
+
+
+def _default_growth_spans() -> list[GrowthSpan]:
+    return [
+        GrowthSpan(from_window="Fall", to_window="Winter"),
+        GrowthSpan(from_window="Winter", to_window="Spring"),
+        GrowthSpan(from_window="Fall", to_window="Spring"),
+        GrowthSpan(from_window="Spring", to_window="Spring", prior_year=True),
+        GrowthSpan(from_window="Fall", to_window="Fall", prior_year=True),
+    ]
+
+
+class SgpConfig(_Strict):
+    """Student growth percentiles (analytics.sgp): the measure per subject, the window, priors, cohort floor."""
+
+    measures: dict[str, str] = Field(default_factory=dict)
+    window: str = Field(default="Spring", min_length=1)
+    max_priors: Literal[1, 2] = 2
+    min_cohort: int = Field(default=500, ge=1)
+
+
+class GrowthConfig(_Strict):
+    """Which gains fct_student_growth measures, which transitions agg_progress_matrix counts, and SGP settings."""
+
+    spans: list[GrowthSpan] = Field(default_factory=_default_growth_spans)
+    vendor_target_span: GrowthSpan | None = Field(
+        default_factory=lambda: GrowthSpan(from_window="Fall", to_window="Spring")
+    )
+    progress_matrix_spans: list[GrowthSpan] = Field(default_factory=lambda: _default_growth_spans()[:3])
+    sgp: SgpConfig = Field(default_factory=SgpConfig)
+
+
+def _growth_problems(growth: "GrowthConfig", calendar: CalendarConfig, text: str, file_name: str) -> list[str]:
+    """Windows that are not in the calendar, same-year spans that run backwards, repeated spans."""
+    order = {w.name: i for i, w in enumerate(_windows_in_date_order(calendar))}
+    problems = []
+
+    def problem(loc: tuple, message: str) -> None:
+        problems.append(f"{file_name} line {_yaml_line(text, loc)}, field '{_field_path(loc)}': {message}")
+
+    def check_span(span: GrowthSpan, loc: tuple) -> None:
+        for field in ("from_window", "to_window"):
+            if getattr(span, field) not in order:
+                problem((*loc, field), f"'{getattr(span, field)}' is not a window in calendar.windows ({', '.join(order)})")
+        if span.from_window in order and span.to_window in order and not span.prior_year:
+            if order[span.from_window] >= order[span.to_window]:
+                problem(
+                    (*loc, "to_window"),
+                    f"{span.to_window} does not come after {span.from_window} in the school year "
+                    f"(set prior_year: true to measure from {span.from_window} of the previous year)",
+                )
+
+    for list_name in ("spans", "progress_matrix_spans"):
+        seen: set[tuple[str, str]] = set()
+        for index, span in enumerate(getattr(growth, list_name)):
+            check_span(span, ("growth", list_name, index))
+            if (span.from_window, span.to_window) in seen:
+                problem(
+                    ("growth", list_name, index),
+                    f"{span.from_window} to {span.to_window} is listed twice (a pair of windows is measured once)",
+                )
+            seen.add((span.from_window, span.to_window))
+    if growth.vendor_target_span is not None:
+        check_span(growth.vendor_target_span, ("growth", "vendor_target_span"))
+    sgp = growth.sgp
+    if sgp.measures:
+        if sgp.window not in order:
+            problem(("growth", "sgp", "window"), f"'{sgp.window}' is not a window in calendar.windows ({', '.join(order)})")
+        elif not any(s.prior_year and s.from_window == s.to_window == sgp.window for s in growth.spans):
+            problem(
+                ("growth", "sgp", "window"),
+                f"growth percentiles are attached to the {sgp.window} to {sgp.window} gain of the previous year: "
+                f"add {{from_window: {sgp.window}, to_window: {sgp.window}, prior_year: true}} to growth.spans",
+            )
+    return problems
+
+
+def _windows_in_date_order(calendar: CalendarConfig) -> list[WindowConfig]:
+    """The calendar's windows in the order they come in a school year (from year_starts)."""
+    start = _month_day(calendar.year_starts)
+    return sorted(calendar.windows, key=lambda w: (_month_day(w.starts) < start, _month_day(w.starts)))
+
+
+class TierRuleConfig(_Strict):
+    """One screening rule for MTSS tiers: tier 3 or 2 when the student's last result of the window on
+    one of `measures` is below a national percentile (`below_percentile`) or has one of the listed
+    performance levels (`levels`); tier 1 otherwise."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
+    # 'primary': each subject's primary metric (metrics.primary); or measure ids of measures.csv
+    measures: str | list[str] = "primary"
+    below_percentile: dict[Literal[2, 3], float] = Field(default_factory=dict)
+    levels: dict[Literal[2, 3], list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> "TierRuleConfig":
+        if bool(self.below_percentile) == bool(self.levels):
+            raise ValueError("give either below_percentile (tier -> percentile) or levels (tier -> performance levels)")
+        bounds = self.below_percentile
+        if any(not 0 < bound <= 100 for bound in bounds.values()):
+            raise ValueError("below_percentile bounds must be percentiles above 0 and at most 100")
+        if 3 in bounds and 2 in bounds and bounds[3] >= bounds[2]:
+            raise ValueError("the tier 3 percentile bound must be below the tier 2 bound (tier 3 is the more intensive)")
+        if self.levels and set(self.levels.get(3, [])) & set(self.levels.get(2, [])):
+            raise ValueError("a performance level cannot give both tier 3 and tier 2")
+        return self
+
+    @property
+    def measure_list(self) -> list[str]:
+        return [self.measures] if isinstance(self.measures, str) else list(self.measures)
+
+
+def _default_tier_rules() -> list[TierRuleConfig]:
+    return [TierRuleConfig(name="screening_percentile", measures="primary", below_percentile={3: 10, 2: 25})]
+
+
+class ProgressMonitoringConfig(_Strict):
+    """Trend lines, aim lines and decision rules on progress-monitoring probes (fct_progress_monitoring)."""
+
+    rate_of_improvement_method: Literal["ols", "tukey"] = "ols"
+    minimum_points: int = Field(default=3, ge=2)
+    decision_points: int = Field(default=4, ge=2)
+    # month-day of the school year a goal without a date aims at
+    default_goal_date: str = "05-15"
+    # the aim line of probes without a goal: from the first probe at the ambitious or expected weekly
+    # rate of config/roi_norms, or none
+    aimline_without_goal: Literal["ambitious", "expected", "none"] = "ambitious"
+    milestone_weeks: int = Field(default=4, ge=1)
+    roi_norms_file: str | None = None
+
+    @field_validator("default_goal_date")
+    @classmethod
+    def _valid_goal_date(cls, value: str) -> str:
+        return WindowConfig._valid_month_day(value)
+
+
+class InterventionResponseConfig(_Strict):
+    """How response to an intervention is judged (fct_interventions)."""
+
+    baseline_weeks: int = Field(default=26, ge=1)
+
+
+class DualDiscrepancyConfig(_Strict):
+    """Low level and low growth together: a flag for special-education evaluation consideration."""
+
+    below_percentile: float = Field(default=10, gt=0, le=100)
+    growth_ratio_below: float = Field(default=0.5, gt=0)
+
+
+class MtssConfig(_Strict):
+    """Tiers, progress monitoring, response to intervention and dual discrepancy settings."""
+
+    tier_rules: list[TierRuleConfig] = Field(default_factory=_default_tier_rules, min_length=1)
+    combine_tiers: Literal["most_intensive", "least_intensive"] = "most_intensive"
+    progress_monitoring: ProgressMonitoringConfig = Field(default_factory=ProgressMonitoringConfig)
+    interventions: InterventionResponseConfig = Field(default_factory=InterventionResponseConfig)
+    dual_discrepancy: DualDiscrepancyConfig = Field(default_factory=DualDiscrepancyConfig)
+
+    @field_validator("tier_rules")
+    @classmethod
+    def _unique_names(cls, value: list[TierRuleConfig]) -> list[TierRuleConfig]:
+        names = [rule.name for rule in value]
+        if len(set(names)) != len(names):
+            raise ValueError("tier rule names must be unique")
+        return value
+
+
+class RoiNormRow(_Strict):
+    """Expected (realistic) and ambitious weekly growth on a measure for a grade (config/roi_norms.csv)."""
+
+    measure_id: str = Field(min_length=1)
+    grade_level: str
+    expected_weekly_roi: float = Field(gt=0)
+    ambitious_weekly_roi: float = Field(gt=0)
+    source: str | None = None
+
+    @field_validator("grade_level")
+    @classmethod
+    def _valid_grade(cls, value: str) -> str:
+        return CutScoreRow._valid_grade(value)
+
+    @field_validator("ambitious_weekly_roi")
+    @classmethod
+    def _ambitious_not_below_expected(cls, value: float, info: ValidationInfo) -> float:
+        expected = info.data.get("expected_weekly_roi")
+        if expected is not None and value < expected:
+            raise ValueError(f"must not be below expected_weekly_roi ({expected})")
+        return value
+
+
 class DistrictConfig(_Strict):
     district: DistrictInfo
     calendar: CalendarConfig
@@ -144,6 +361,9 @@ class DistrictConfig(_Strict):
     student_groups: list[str] = Field(default_factory=lambda: ["all"])
     grade12_sampling: Grade12SamplingConfig | None = None
     funding: FundingConfig = Field(default_factory=FundingConfig)
+    seb: SebConfig = Field(default_factory=SebConfig)
+    growth: GrowthConfig = Field(default_factory=GrowthConfig)
+    mtss: MtssConfig = Field(default_factory=MtssConfig)
 
 
 class MeasureRow(_Strict):
@@ -208,6 +428,9 @@ class DistrictDefinitions:
     assessment_windows: pd.DataFrame
     grade12_windows: pd.DataFrame
     funding_counts: pd.DataFrame
+    # MTSS tier rules, one row per rule, measure, tier and level (_mtss_tier_rules), and ROI norms
+    mtss_tier_rules: pd.DataFrame | None = None
+    roi_norms: pd.DataFrame | None = None
 
 
 def _yaml_line(text: str, loc: tuple) -> int | None:
@@ -269,6 +492,7 @@ def load_district_yml(path: Path) -> DistrictConfig:
             f"{path.name} line {_yaml_line(text, ('funding', 'count_date'))}, field 'funding.count_date': "
             f"'{config.funding.count_date}' is not a month-day like \"10-01\""
         )
+    problems += _growth_problems(config.growth, cal, text, path.name)
     if problems:
         raise ConfigError(problems)
     return config
@@ -390,6 +614,8 @@ def load_definitions(config_dir: Path) -> DistrictDefinitions:
             problems.append(f"cut_scores.csv line {line}, field 'max_score': must not be below min_score")
     windows = assessment_windows(district.calendar)
     grade12_windows = _grade12_windows(district, windows, set(measure_by_id), problems)
+    problems += _growth_measure_problems(district, measure_by_id, district_path.read_text(encoding="utf-8"))
+    mtss_tier_rules, roi_norms = _mtss_definitions(config_dir, district, measure_by_id, descriptors, problems)
     if problems:
         raise ConfigError(problems)
 
@@ -409,6 +635,8 @@ def load_definitions(config_dir: Path) -> DistrictDefinitions:
         funding_counts=pd.DataFrame(
             [c.model_dump() for c in school_counts], columns=list(SchoolCountRow.model_fields)
         ),
+        mtss_tier_rules=mtss_tier_rules,
+        roi_norms=roi_norms,
     )
 
 
@@ -449,6 +677,174 @@ def _grade12_windows(
         draw_dates.append(candidate)
     chosen["draw_date"] = draw_dates
     return chosen[columns].reset_index(drop=True)
+
+
+def _growth_measure_problems(district: DistrictConfig, measure_by_id: dict, text: str) -> list[str]:
+    """Growth percentile measures must be in measures.csv and of the subject they are listed under;
+    the primary metrics (the transition matrices' measures) must be in measures.csv."""
+    problems = []
+    for subject, measure_id in district.growth.sgp.measures.items():
+        loc = ("growth", "sgp", "measures", subject)
+        measure = measure_by_id.get(measure_id)
+        if measure is None:
+            message = f"'{measure_id}' is not in measures.csv"
+        elif measure.subject != subject:
+            message = f"'{measure_id}' is a {measure.subject} measure in measures.csv, not {subject}"
+        else:
+            continue
+        problems.append(f"district.yml line {_yaml_line(text, loc)}, field '{_field_path(loc)}': {message}")
+    if district.growth.progress_matrix_spans:
+        for subject, measure_id in district.metrics.primary.items():
+            if measure_id not in measure_by_id:
+                loc = ("metrics", "primary", subject)
+                problems.append(
+                    f"district.yml line {_yaml_line(text, loc)}, field '{_field_path(loc)}': '{measure_id}' is not in "
+                    f"measures.csv (the progress matrices of growth.progress_matrix_spans use it)"
+                )
+    return problems
+
+
+TIER_RULE_COLUMNS = [
+    "rule_position", "rule_name", "subject", "measure_id", "basis", "tier", "below_percentile", "performance_level",
+]
+ROI_NORM_COLUMNS = ["measure_id", "grade_level", "expected_weekly_roi", "ambitious_weekly_roi", "source"]
+
+
+def _mtss_definitions(
+    config_dir: Path, district: DistrictConfig, measure_by_id: dict, descriptors: list, problems: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tier rules, one row per rule, measure, tier and performance level ('primary' resolved to
+    each subject's primary metric), and the ROI norms with '*' grades expanded (a specific grade
+    wins). Measures must be in measures.csv, levels in the measure's descriptor set."""
+    text = (config_dir / "district.yml").read_text(encoding="utf-8")
+    mtss = district.mtss
+    levels_of: dict[str, set[str]] = {}
+    for d in descriptors:
+        levels_of.setdefault(d.descriptor_set, set()).add(d.descriptor)
+
+    def problem(loc: tuple, message: str) -> None:
+        problems.append(f"district.yml line {_yaml_line(text, loc)}, field '{_field_path(loc)}': {message}")
+
+    rows = []
+    for position, rule in enumerate(mtss.tier_rules, start=1):
+        loc = ("mtss", "tier_rules", position - 1, "measures")
+        measure_ids = []
+        for name in rule.measure_list:
+            if name == "primary":
+                if not district.metrics.primary:
+                    problem(loc, "'primary' needs metrics.primary (one measure per subject)")
+                measure_ids += list(district.metrics.primary.values())
+            else:
+                measure_ids.append(name)
+        for measure_id in dict.fromkeys(measure_ids):
+            measure = measure_by_id.get(measure_id)
+            if measure is None:
+                problem(loc, f"'{measure_id}' is not in measures.csv")
+                continue
+            base = {"rule_position": position, "rule_name": rule.name, "subject": measure.subject, "measure_id": measure_id}
+            for tier, bound in rule.below_percentile.items():
+                rows.append({**base, "basis": "percentile", "tier": tier, "below_percentile": bound, "performance_level": None})
+            for tier, levels in rule.levels.items():
+                for level in levels:
+                    if level not in levels_of.get(measure.descriptor_set, set()):
+                        problem(
+                            ("mtss", "tier_rules", position - 1, "levels", tier),
+                            f"'{level}' is not a level of {measure_id} (descriptor set '{measure.descriptor_set}')",
+                        )
+                    rows.append({**base, "basis": "performance_level", "tier": tier, "below_percentile": None, "performance_level": level})
+    tier_rules = pd.DataFrame(rows, columns=TIER_RULE_COLUMNS)
+
+    norms_file = mtss.progress_monitoring.roi_norms_file
+    if norms_file is None:
+        return tier_rules, pd.DataFrame(columns=ROI_NORM_COLUMNS)
+    norm_rows = _read_csv_rows(config_dir / norms_file, RoiNormRow, problems)
+    for line, norm in enumerate(norm_rows, start=2):
+        if norm.measure_id not in measure_by_id:
+            problems.append(f"{norms_file} line {line}, field 'measure_id': '{norm.measure_id}' is not in measures.csv")
+    frame = pd.DataFrame([n.model_dump() for n in norm_rows], columns=ROI_NORM_COLUMNS)
+    frame["line"] = range(2, len(frame) + 2)
+    frame["is_specific"] = frame["grade_level"] != "*"
+    frame["grade_level"] = frame["grade_level"].map(lambda g: ALL_GRADES if g == "*" else [GRADES[g]])
+    frame = frame.explode("grade_level")
+    repeated = frame[frame.duplicated(["measure_id", "grade_level", "is_specific"], keep="first")]
+    for row in repeated.itertuples():
+        problems.append(
+            f"{norms_file} line {row.line}, field 'grade_level': {row.measure_id} grade {row.grade_level} is given twice"
+        )
+    most_specific = frame.groupby(["measure_id", "grade_level"])["is_specific"].transform("max")
+    frame = frame[frame["is_specific"] == most_specific].drop_duplicates(["measure_id", "grade_level"])
+    frame["grade_level"] = frame["grade_level"].astype(int)
+    return tier_rules, frame[ROI_NORM_COLUMNS].sort_values(["measure_id", "grade_level"]).reset_index(drop=True)
+
+
+def mtss_default_goal_dates(district: DistrictConfig) -> pd.DataFrame:
+    """The day of each configured school year that a progress-monitoring goal without a date aims at."""
+    calendar = district.calendar
+    year_start = _month_day(calendar.year_starts)
+    month, day = _month_day(district.mtss.progress_monitoring.default_goal_date)
+    years = range(calendar.first_school_year, calendar.last_school_year + 1)
+    autumn = (month, day) >= year_start
+    return pd.DataFrame(
+        {"school_year": list(years), "default_goal_date": [date(y - 1 if autumn else y, month, day) for y in years]}
+    )
+
+
+def _write_mtss(con: duckdb.DuckDBPyConnection, definitions: DistrictDefinitions) -> dict[str, int]:
+    """config.mtss_settings (one row), mtss_tier_rules, mtss_default_goal_dates, mtss_subject_measures and roi_norms."""
+    mtss = definitions.district.mtss
+    pm = mtss.progress_monitoring
+    con.execute(
+        """
+        create or replace table config.mtss_settings (
+            combine_tiers varchar, rate_of_improvement_method varchar, minimum_points integer,
+            decision_points integer, aimline_without_goal varchar, milestone_weeks integer,
+            baseline_weeks integer, dual_discrepancy_below_percentile double,
+            dual_discrepancy_growth_ratio_below double
+        )
+        """
+    )
+    con.execute(
+        "insert into config.mtss_settings values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            mtss.combine_tiers, pm.rate_of_improvement_method, pm.minimum_points, pm.decision_points,
+            pm.aimline_without_goal, pm.milestone_weeks, mtss.interventions.baseline_weeks,
+            mtss.dual_discrepancy.below_percentile, mtss.dual_discrepancy.growth_ratio_below,
+        ],
+    )
+    con.execute(
+        """
+        create or replace table config.mtss_tier_rules (
+            rule_position integer, rule_name varchar, subject varchar, measure_id varchar, basis varchar,
+            tier integer, below_percentile double, performance_level varchar
+        )
+        """
+    )
+    con.execute("create or replace table config.mtss_default_goal_dates (school_year integer, default_goal_date date)")
+    # an intervention record naming no measure is judged on its subject's primary metric
+    con.execute("create or replace table config.mtss_subject_measures (subject varchar, measure_id varchar)")
+    con.execute(
+        """
+        create or replace table config.roi_norms (
+            measure_id varchar, grade_level integer, expected_weekly_roi double, ambitious_weekly_roi double,
+            source varchar
+        )
+        """
+    )
+    empty = pd.DataFrame()
+    frames = {
+        "mtss_tier_rules": definitions.mtss_tier_rules if definitions.mtss_tier_rules is not None else empty,
+        "mtss_default_goal_dates": mtss_default_goal_dates(definitions.district),
+        "mtss_subject_measures": pd.DataFrame(
+            list(definitions.district.metrics.primary.items()), columns=["subject", "measure_id"]
+        ),
+        "roi_norms": definitions.roi_norms if definitions.roi_norms is not None else empty,
+    }
+    for table, frame in frames.items():
+        if len(frame):
+            con.register("_mtss_frame", frame)
+            con.execute(f"insert into config.{table} select * from _mtss_frame")
+            con.unregister("_mtss_frame")
+    return {"mtss_settings": 1, **{table: len(frame) for table, frame in frames.items()}}
 
 
 def _expand_cut_scores(cuts: pd.DataFrame, window_names: list[str]) -> pd.DataFrame:
@@ -516,6 +912,9 @@ def write_config_schema(con: duckdb.DuckDBPyConnection, definitions: DistrictDef
         counts[name] = len(frame)
     counts.update(_write_grade12_design(con, definitions))
     counts.update(_write_funding(con, definitions))
+    counts.update(_write_seb(con, definitions))
+    counts.update(_write_growth(con, definitions))
+    counts.update(_write_mtss(con, definitions))
     con.execute("alter table config.assessment_windows alter start_date type date")
     con.execute("alter table config.assessment_windows alter end_date type date")
     con.execute("alter table config.calendar_days alter calendar_date type date")
@@ -565,6 +964,76 @@ def _write_grade12_design(con: duckdb.DuckDBPyConnection, definitions: DistrictD
         "grade12_measures": len(measure_rows),
         "grade12_windows": len(definitions.grade12_windows),
     }
+
+
+def _write_seb(con: duckdb.DuckDBPyConnection, definitions: DistrictDefinitions) -> dict[str, int]:
+    """config.seb_incident_patterns: one row with the incident pattern thresholds."""
+    patterns = definitions.district.seb.incident_patterns
+    con.execute(
+        """
+        create or replace table config.seb_incident_patterns (
+            minimum_incidents integer, top_students integer, top_student_share double, specific_share double
+        )
+        """
+    )
+    con.execute(
+        "insert into config.seb_incident_patterns values (?, ?, ?, ?)",
+        [patterns.minimum_incidents, patterns.top_students, patterns.top_student_share, patterns.specific_share],
+    )
+    return {"seb_incident_patterns": 1}
+
+
+def _write_growth(con: duckdb.DuckDBPyConnection, definitions: DistrictDefinitions) -> dict[str, int]:
+    """config.growth_spans, growth_measures and growth_sgp (one row; none without SGP measures)."""
+    d = definitions.district
+    growth = d.growth
+    target = growth.vendor_target_span
+    spans = pd.DataFrame(
+        [
+            {
+                "span_use": use,
+                "from_window": span.from_window,
+                "to_window": span.to_window,
+                "is_prior_year": span.prior_year,
+                "baseline": span.baseline,
+                "has_vendor_target": use == "gain"
+                and target is not None
+                and (span.from_window, span.to_window, span.prior_year)
+                == (target.from_window, target.to_window, target.prior_year),
+            }
+            for use, listed in (("gain", growth.spans), ("progress_matrix", growth.progress_matrix_spans))
+            for span in listed
+        ],
+        columns=["span_use", "from_window", "to_window", "is_prior_year", "baseline", "has_vendor_target"],
+    )
+    measures = pd.DataFrame(
+        [("sgp", subject, m) for subject, m in growth.sgp.measures.items()]
+        + [("progress_matrix", subject, m) for subject, m in d.metrics.primary.items() if growth.progress_matrix_spans],
+        columns=["purpose", "subject", "measure_id"],
+    )
+    con.execute(
+        """
+        create or replace table config.growth_spans (
+            span_use varchar, from_window varchar, to_window varchar, is_prior_year boolean, baseline varchar,
+            has_vendor_target boolean
+        )
+        """
+    )
+    con.execute("create or replace table config.growth_measures (purpose varchar, subject varchar, measure_id varchar)")
+    con.execute("create or replace table config.growth_sgp (window_name varchar, max_priors integer, min_cohort integer)")
+    for table, frame in (("growth_spans", spans), ("growth_measures", measures)):
+        if len(frame):
+            con.register("_growth_frame", frame)
+            con.execute(f"insert into config.{table} select * from _growth_frame")
+            con.unregister("_growth_frame")
+    sgp_rows = 0
+    if growth.sgp.measures:
+        con.execute(
+            "insert into config.growth_sgp values (?, ?, ?)",
+            [growth.sgp.window, growth.sgp.max_priors, growth.sgp.min_cohort],
+        )
+        sgp_rows = 1
+    return {"growth_spans": len(spans), "growth_measures": len(measures), "growth_sgp": sgp_rows}
 
 
 def funding_count_dates(district: DistrictConfig) -> pd.DataFrame:
