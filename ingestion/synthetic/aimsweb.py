@@ -148,6 +148,7 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
     errors = rng.poisson(np.where(is_battery, 0, 3))
     accuracy = np.rint(100 * events["score"] / np.maximum(events["score"] + errors, 1)).astype(np.int64)
 
+    unsynced = students.local_id[student] % 10 == 3
     cells: dict[str, csvtext.Column] = {
         "DistrictUID": district.config.state_district_id,
         "DistrictName": district.config.name,
@@ -159,9 +160,12 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
         "TeacherUID": csvtext.lookup(teachers.staff_id, teacher),
         "TeacherFirstName": csvtext.lookup(teachers.first_name, teacher),
         "TeacherLastName": csvtext.lookup(teachers.last_name, teacher),
-        "Studentuid": StudentText.take(text.local_id, student),
-        "SSID": StudentText.take(text.state_id, student),
-        "SourceID": StudentText.take(text.local_id, student),
+        # aimswebPlus keys students by its own uid; the district's IDs ride along in SSID and
+        # SourceID, except for students never synced from the SIS (about 1 in 10 here), whom
+        # only the district's crosswalk file ties to the roster
+        "Studentuid": pa.array(np.char.add("PS", (students.local_id[student] * 7 + 130000013).astype(str))),
+        "SSID": pc.if_else(pa.array(unsynced), "", StudentText.take(text.state_id, student)),
+        "SourceID": pc.if_else(pa.array(unsynced), "", StudentText.take(text.local_id, student)),
         "StudentFirstName": StudentText.take(text.first_name, student),
         "StudentMiddleName": StudentText.take(text.middle_name, student),
         "StudentLastName": StudentText.take(text.last_name, student),
@@ -207,7 +211,7 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
         {
             "source_file": csvtext.lookup([path], np.zeros(n, dtype=np.int64)),
             "source_row": pa.array(np.arange(n, dtype=np.int64) + 2),
-            "local_student_id": cells["Studentuid"],
+            "local_student_id": StudentText.take(text.local_id, student),
             "school_id": csvtext.lookup([str(schools.school_id[school])], np.zeros(n, dtype=np.int64)),
             "school_year": pa.array(np.full(n, plan.school_year, dtype=np.int64)),
             "window_name": cells["Period"],
@@ -221,4 +225,20 @@ def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random
             "performance_level": csvtext.lookup(LEVELS, level),
         }
     )
-    return [SourceFile(path, n, truth)]
+    # the district's crosswalk for the unsynced students: one line per student
+    unsynced_students = np.unique(student[unsynced])
+    crosswalk = "crosswalk/aimsweb_student_ids.csv"
+    (landing / crosswalk).parent.mkdir(parents=True, exist_ok=True)
+    with open(landing / crosswalk, "wb") as sink:
+        sink.write(csvtext.header_line(["id_system", "vendor_student_id", "local_student_id"], "\n"))
+        csvtext.write_rows(
+            sink,
+            [
+                "aimswebplus",
+                pa.array(np.char.add("PS", (students.local_id[unsynced_students] * 7 + 130000013).astype(str))),
+                StudentText.take(text.local_id, unsynced_students),
+            ],
+            len(unsynced_students),
+            quote_all=False,
+        )
+    return [SourceFile(path, n, truth), SourceFile(crosswalk, len(unsynced_students))]

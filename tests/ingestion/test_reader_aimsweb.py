@@ -58,8 +58,10 @@ def test_generated_export_loads_every_row_with_no_drift(generated):
 def test_generated_results_equal_the_truth(generated):
     truth = pd.read_csv(generated.root / "truth" / "results.csv", dtype={"local_student_id": str, "school_id": str})
     truth = truth[truth["source_file"].str.startswith("aimsweb/")]
+    # aimswebPlus writes its own student uid, "PS" + (local ID x 7 + 130000013)
+    pearson_uid = "PS" + (truth["local_student_id"].astype(int) * 7 + 130000013).astype(str)
     expected = sorted(
-        zip(truth["source_row"], truth["local_student_id"], truth["school_id"], truth["measure_id"],
+        zip(truth["source_row"], pearson_uid, truth["school_id"], truth["measure_id"],
             truth["assessment_date"], truth["scale_score"], truth["percentile"].astype(float),
             truth["instructional_grade"], truth["window_name"])
     )
@@ -148,3 +150,16 @@ def test_tab_separated_export_score_file_loads_with_its_measures(tmp_path):
         ("13259", "100", "aimsweb_lnf", 0, 0, "2023-10-12", 11.0, 30.0, None, "Fall"),
         ("13524", "100", "aimsweb_vocabulary", 3, 3, "2023-10-12", 12.0, 37.0, None, "Fall"),
     ]
+
+
+def test_students_never_synced_reach_the_roster_through_the_crosswalk(generated):
+    shutil.copytree(generated.root / "landing" / "crosswalk", generated.root / "crosswalk_only" / "crosswalk")
+    ingest_landing(generated.con, generated.root / "crosswalk_only", rules=RULES)
+    rows = generated.con.execute(
+        "select count(*), count(*) filter (where state_student_id is null), "
+        "count(*) filter (where state_student_id is null and vendor_student_id in "
+        "(select vendor_student_id from raw.student_id_crosswalk)) from raw.aimsweb_results"
+    ).fetchone()
+    total, unsynced, crosswalked = rows
+    assert 0 < unsynced < total / 4
+    assert crosswalked == unsynced
