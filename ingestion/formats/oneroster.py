@@ -60,7 +60,10 @@ ONEROSTER_HEADERS_BY_VERSION: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-_ALTERNATIVES = {"dateLastModified": ("dateLastModified", "dateModified"), "agentSourcedIds": ("agentSourcedIds", "agentSourceIds")}
+_ALTERNATIVES = {
+    "dateLastModified": ("dateLastModified", "dateModified"),
+    "agentSourcedIds": ("agentSourcedIds", "agentSourceIds"),
+}
 
 
 def _declared(header: tuple[str, ...]) -> tuple[str | tuple[str, ...], ...]:

@@ -69,4 +69,5 @@ def users_and_roles(
 
 
 def write_year(district: District, plan: YearPlan, landing: Path, rng: np.random.Generator) -> list[SourceFile]:
+    """No file per year: the roster, every year in it, is written once by write_oneroster."""
     return []
