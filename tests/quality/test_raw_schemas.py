@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from ingestion.formats import RESULT_TABLES
 from ingestion.load import ensure_raw_schema
 from quality.expectations import raw_schema_checks, validate_raw_table
 from quality.schemas import raw_results_schema
@@ -13,6 +14,12 @@ SHA_A = "a" * 64
 SHA_B = "b" * 64
 SHA_C = "c" * 64
 LOADED_AT = "timestamp '2026-01-15 08:00:00'"
+# the columns the hand-made rows give; the other canonical columns stay NULL
+RESULT_FIELDS = (
+    "(source_format, vendor_student_id, state_student_id, school_ref, school_name, measure_id, assessment_date, "
+    "assessment_time, reported_period, enrolled_grade, assessed_grade, scale_score, standard_error, percentile, "
+    "vendor_level, source_file, source_row, file_sha256, ingested_at)"
+)
 
 
 def result_row(source_row: int = 2, sha: str = SHA_A, score: float = 201.0, measure: str = "map_math") -> str:
@@ -27,9 +34,9 @@ def con():
     """A raw schema as ingestion leaves it after loading three clean files, and its measure scales."""
     con = duckdb.connect()
     ensure_raw_schema(con)
-    con.execute(f"insert into raw.nwea_map_results values {result_row(2)}, {result_row(3)}")
+    con.execute(f"insert into raw.nwea_map_results {RESULT_FIELDS} values {result_row(2)}, {result_row(3)}")
     con.execute(
-        "insert into raw.mclass_dibels8_results values ('mclass_dibels8_benchmark', 'V2', null, 'sch1', 'North', "
+        f"insert into raw.mclass_dibels8_results {RESULT_FIELDS} values ('mclass_dibels8_benchmark', 'V2', null, 'sch1', 'North', "
         "'dibels8_composite', date '2025-09-12', null, 'BOY', 1, 1, 410.0, null, 60.0, 'At Benchmark', "
         f"'mclass/bm.csv', 2, '{SHA_B}', {LOADED_AT})"
     )
@@ -69,9 +76,8 @@ def by_name(con) -> dict:
 def test_a_clean_raw_schema_passes_every_table_check(con):
     checks = by_name(con)
 
-    assert set(checks) == {
-        "raw_nwea_map_results_schema",
-        "raw_mclass_dibels8_results_schema",
+    # every result table ingestion creates is checked, empty or not
+    assert set(checks) == {f"raw_{t}_schema" for t in RESULT_TABLES} | {
         "raw_oneroster_users_schema",
         "raw_file_manifest_schema",
         "raw_rejected_rows_schema",
@@ -82,7 +88,7 @@ def test_a_clean_raw_schema_passes_every_table_check(con):
 
 
 def test_a_result_row_numbered_as_the_header_row_fails_its_table(con):
-    con.execute(f"insert into raw.nwea_map_results values {result_row(1)}")
+    con.execute(f"insert into raw.nwea_map_results {RESULT_FIELDS} values {result_row(1)}")
 
     check = by_name(con)["raw_nwea_map_results_schema"]
 
@@ -102,7 +108,7 @@ def test_a_result_row_numbered_as_the_header_row_fails_its_table(con):
 
 def test_a_file_hash_that_is_not_64_hex_characters_fails(con):
     con.execute(
-        f"insert into raw.nwea_map_results values {result_row(4, sha='ABC123')}, {result_row(5, sha=SHA_A[:-1])}"
+        f"insert into raw.nwea_map_results {RESULT_FIELDS} values {result_row(4, sha='ABC123')}, {result_row(5, sha=SHA_A[:-1])}"
     )
 
     check = by_name(con)["raw_nwea_map_results_schema"]
@@ -160,7 +166,7 @@ def test_a_file_rejected_whole_may_have_no_row_number_but_a_row_rejection_names_
 
 def test_a_score_outside_its_measure_scale_fails_and_an_unconfigured_measure_is_not_bounded(con):
     con.execute(
-        f"insert into raw.nwea_map_results values {result_row(4, score=351.0)}, {result_row(5, score=99.0)}, "
+        f"insert into raw.nwea_map_results {RESULT_FIELDS} values {result_row(4, score=351.0)}, {result_row(5, score=99.0)}, "
         f"{result_row(6, score=9999.0, measure='map_science')}"
     )
 
@@ -172,7 +178,7 @@ def test_a_score_outside_its_measure_scale_fails_and_an_unconfigured_measure_is_
 
 def test_percentiles_grades_and_standard_errors_have_plausible_bounds(con):
     con.execute(
-        "insert into raw.mclass_dibels8_results values ('mclass_dibels8_benchmark', 'V3', null, 'sch1', 'North', "
+        f"insert into raw.mclass_dibels8_results {RESULT_FIELDS} values ('mclass_dibels8_benchmark', 'V3', null, 'sch1', 'North', "
         "'dibels8_composite', date '2025-09-12', null, 'BOY', 13, 1, 410.0, -1.0, 101.0, 'At Benchmark', "
         f"'mclass/bm.csv', 3, '{SHA_B}', {LOADED_AT})"
     )
@@ -186,13 +192,13 @@ def test_percentiles_grades_and_standard_errors_have_plausible_bounds(con):
 
 
 def test_a_result_from_a_format_that_loads_elsewhere_fails(con):
-    con.execute(f"insert into raw.nwea_map_results values {result_row(4)}")
+    con.execute(f"insert into raw.nwea_map_results {RESULT_FIELDS} values {result_row(4)}")
     con.execute("update raw.nwea_map_results set source_format = 'mclass_dibels8_benchmark' where source_row = 4")
 
     check = by_name(con)["raw_nwea_map_results_schema"]
 
     assert check.failing_rows == 1
-    assert "source_format: isin(['nwea_map_assessment_results', 'nwea_map_combined']) (1 rows)" in check.message
+    assert "source_format: isin(['nwea_map_2013_assessment_results', 'nwea_map_assessment_results', 'nwea_map_combined']) (1 rows)" in check.message
 
 
 def test_a_column_stored_with_another_type_fails_the_whole_table(con):
@@ -242,7 +248,7 @@ def test_a_roster_row_missing_a_required_value_is_reported_by_file_and_row_witho
 
 def test_failures_are_counted_across_chunks(con):
     con.execute(
-        f"insert into raw.nwea_map_results values {result_row(1)}, {result_row(4)}, {result_row(1)}, "
+        f"insert into raw.nwea_map_results {RESULT_FIELDS} values {result_row(1)}, {result_row(4)}, {result_row(1)}, "
         f"{result_row(5)}, {result_row(1)}"
     )
     schema = raw_results_schema("nwea_map_results", {"map_math": (100.0, 350.0)})
