@@ -67,13 +67,48 @@ ROSTER_GRAINS = {
     "dim_class_teachers": ("class_sourced_id", "teacher_sourced_id"),
     "audit_excluded_results": ("source_file", "source_row", "measure_id", "assessment_date"),
 }
-MART_GRAINS = {**GRAINS, **OPTIONAL_GRAINS, **ROSTER_GRAINS}
+# Grains of the growth, progress-monitoring, MTSS, behaviour and markbook marts, as their dbt
+# models declare them.
+SUPPORT_GRAINS = {
+    "fct_student_growth": ("student_key", "measure_id", "school_year", "from_window", "to_window"),
+    "agg_school_growth": (
+        "school_id", "school_year", "measure_id", "grade_level", "from_window", "to_window", "student_group",
+    ),
+    "agg_progress_matrix": (
+        "school_id", "school_year", "subject", "grade_level", "student_group", "from_window", "to_window",
+        "from_level", "to_level",
+    ),
+    "fct_progress_monitoring": ("student_key", "measure_id", "school_year", "goal_id"),
+    "fct_student_goals": ("goal_id",),
+    "fct_mtss_tiers": ("student_key", "subject", "school_year", "window_name"),
+    "fct_interventions": ("intervention_id",),
+    "agg_mtss_tiers": ("school_id", "school_year", "window_name", "subject", "grade_level", "student_group"),
+    "agg_intervention_effectiveness": ("school_year", "intervention_name", "tier"),
+    "fct_seb_screenings": ("student_key", "measure_id", "assessment_date"),
+    "fct_behaviour_incidents": ("incident_id", "student_key"),
+    "audit_excluded_incidents": ("source_file", "source_row"),
+    "fct_behaviour_patterns": (
+        "school_id", "scope", "class_sourced_id", "school_year", "period_type", "period_start",
+    ),
+    "fct_behaviour_pattern_students": (
+        "school_id", "scope", "class_sourced_id", "school_year", "period_type", "period_start", "student_key",
+    ),
+    "fct_objective_assessments": ("student_key", "subject", "objective_id", "assessment_date"),
+    "audit_excluded_markbook_entries": ("source_file", "source_row"),
+    "fct_student_objective_summary": ("student_key", "school_year", "subject"),
+}
+MART_GRAINS = {**GRAINS, **OPTIONAL_GRAINS, **ROSTER_GRAINS, **SUPPORT_GRAINS}
 STUDENT_LEVEL_MARTS = (
     "dim_students",
     "fct_assessment_results",
     "audit_excluded_results",
     "fct_grade12_sample",
     "fct_class_enrollments",
+    "fct_student_growth",
+    "fct_progress_monitoring",
+    "fct_mtss_tiers",
+    "fct_seb_screenings",
+    "fct_objective_assessments",
 )
 
 
@@ -538,6 +573,177 @@ def _dim_class_teachers(build: Build) -> list[Batch]:
     ]
 
 
+def _suppressed(build: Build, figures: tuple[str, ...], count: str) -> list[Expect]:
+    """A suppressed row shows no figure; a shown row has at least the minimum n in `count`."""
+    return [
+        *[null_when(c, "is_suppressed == True") for c in figures],
+        _conditional(not_null(count), "is_suppressed == False"),
+        between(count, build.minimum_n, when="is_suppressed == False"),
+    ]
+
+
+def _student_group() -> Expect:
+    return Expect(
+        "student_group is a documented group", "ExpectColumnValuesToMatchRegex",
+        {"column": "student_group", "regex": schemas.STUDENT_GROUP},
+    )
+
+
+def _fct_student_growth(build: Build) -> list[Batch]:
+    mart = "fct_student_growth"
+    values = [
+        not_null("student_key"), not_null("measure_id"), between("growth_percentile", 1, 99),
+        between("growth_percentile_order1", 1, 99), in_set("n_priors", {1, 2}, "is 1 or 2"),
+    ]
+    wrong_gain = build.problems(
+        f"select student_key, measure_id, school_year, from_window, to_window from marts.{mart} "
+        "where abs(gain - (end_score - start_score)) > 1e-9"
+    )
+    return [
+        _values_batch(build, mart, values),
+        Batch("gains that are not the end score less the start score (SQL)", wrong_gain,
+              [no_rows("gain = end_score - start_score")]),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+    ]
+
+
+def _agg_school_growth(build: Build) -> list[Batch]:
+    figures = ("mean_gain", "median_growth_percentile", "pct_met_typical_growth", "pct_met_stretch_growth")
+    values = [
+        *_in_dimensions(build, measure=True), _student_group(), between("median_growth_percentile", 1, 99),
+        *_percent("pct_met_typical_growth", "pct_met_stretch_growth"),
+        *_suppressed(build, figures, "n_students"),
+    ]
+    return [_values_batch(build, "agg_school_growth", values)]
+
+
+def _agg_progress_matrix(build: Build) -> list[Batch]:
+    values = [*_in_dimensions(build), _student_group(), *_suppressed(build, (), "n_students"),
+              null_when("n_students", "is_suppressed == True")]
+    # within one matrix row (or column), a single hidden cell could be recovered from the total
+    lone = build.problems(
+        """
+        select school_id, school_year, subject, grade_level, student_group, from_window, to_window, line, level
+        from (
+            select *, 'from' as line, from_level as level from marts.agg_progress_matrix
+            union all
+            select *, 'to' as line, to_level as level from marts.agg_progress_matrix
+        )
+        group by all
+        having count(*) filter (where is_suppressed) = 1 and count(*) > 1
+        """
+    )
+    return [
+        _values_batch(build, "agg_progress_matrix", values),
+        Batch("matrix rows or columns with one hidden cell (SQL)", lone,
+              [no_rows("no matrix row or column hides exactly one cell")]),
+    ]
+
+
+def _fct_progress_monitoring(build: Build) -> list[Batch]:
+    mart = "fct_progress_monitoring"
+    values = [
+        not_null("student_key"), not_null("measure_id"), between("n_points", 1),
+        in_set("decision", {"change_intervention", "raise_goal", "continue", "insufficient_data"}, "is a decision"),
+        in_set("goal_status", {"met", "on_track", "off_track"}, "is a goal status"),
+        in_set("rate_of_improvement_method", {"ols", "tukey"}, "is ols or tukey"),
+    ]
+    return [_values_batch(build, mart, values), _orphans(build, mart, "student_key", "dim_students", "student_key")]
+
+
+def _fct_student_goals(build: Build) -> list[Batch]:
+    mart = "fct_student_goals"
+    return [
+        _values_batch(build, mart, [not_null("goal_id"), not_null("student_key"), between("n_points", 0)]),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+    ]
+
+
+def _fct_mtss_tiers(build: Build) -> list[Batch]:
+    mart = "fct_mtss_tiers"
+    values = [
+        not_null("student_key"), in_set("tier", {1, 2, 3}, "is 1, 2 or 3"),
+        in_set("tier_change", {"up", "down", "same", "new"}, "is up, down, same or new"),
+        null_when("previous_tier", "tier_change == 'new'"),
+    ]
+    return [_values_batch(build, mart, values), _orphans(build, mart, "student_key", "dim_students", "student_key")]
+
+
+def _fct_interventions(build: Build) -> list[Batch]:
+    mart = "fct_interventions"
+    values = [
+        not_null("intervention_id"), not_null("student_key"), in_set("tier", {2, 3}, "is 2 or 3"),
+        in_set("response", {"responding", "not_responding", "insufficient_data"}, "is a response"),
+        at_least("end_date", "start_date"),
+    ]
+    return [
+        _values_batch(build, mart, values),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+        _orphans(build, mart, "school_id", "dim_schools", "school_id"),
+    ]
+
+
+def _agg_mtss_tiers(build: Build) -> list[Batch]:
+    shares = ("pct_tier1", "pct_tier2", "pct_tier3")
+    figures = ("n_tier1", "n_tier2", "n_tier3", *shares)
+    values = [*_in_dimensions(build), _student_group(), *_percent(*shares), *_suppressed(build, figures, "n_students")]
+    return [_values_batch(build, "agg_mtss_tiers", values)]
+
+
+def _agg_intervention_effectiveness(build: Build) -> list[Batch]:
+    values = [not_null("intervention_name"), *_percent("pct_responding"),
+              *_suppressed(build, ("pct_responding",), "n_students")]
+    return [_values_batch(build, "agg_intervention_effectiveness", values)]
+
+
+def _fct_seb_screenings(build: Build) -> list[Batch]:
+    mart = "fct_seb_screenings"
+    values = [not_null("student_key"), not_null("measure_id"), *_percent("percentile")]
+    return [
+        _values_batch(build, mart, values),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+        _orphans(build, mart, "measure_id", "dim_measures", "measure_id"),
+    ]
+
+
+def _fct_behaviour_incidents(build: Build) -> list[Batch]:
+    mart = "fct_behaviour_incidents"
+    return [
+        _values_batch(build, mart, [not_null("incident_id"), not_null("student_key")]),
+        _orphans(build, mart, "student_key", "dim_students", "student_key"),
+    ]
+
+
+def _fct_behaviour_patterns(build: Build) -> list[Batch]:
+    values = [
+        in_set("pattern", {"none", "specific_students", "class_wide", "school_wide"}, "is a pattern"),
+        between("share_from_top_students", 0, 1),
+    ]
+    return [_values_batch(build, "fct_behaviour_patterns", values)]
+
+
+def _fct_behaviour_pattern_students(build: Build) -> list[Batch]:
+    return [_values_batch(build, "fct_behaviour_pattern_students", [not_null("student_key"), between("n_incidents", 1)])]
+
+
+def _fct_objective_assessments(build: Build) -> list[Batch]:
+    mart = "fct_objective_assessments"
+    values = [not_null("student_key"), not_null("descriptor_value"), not_null("descriptor_rank"), not_null("is_secured")]
+    return [_values_batch(build, mart, values), _orphans(build, mart, "student_key", "dim_students", "student_key")]
+
+
+def _fct_student_objective_summary(build: Build) -> list[Batch]:
+    values = [not_null("student_key"), at_least("n_objectives", "n_secured"), *_percent("pct_secured")]
+    return [_values_batch(build, "fct_student_objective_summary", values)]
+
+
+def _audit_excluded_records(mart: str):
+    def suite(build: Build) -> list[Batch]:
+        return [_values_batch(build, mart, [not_null("reason"), not_null("source_file"), between("source_row", 2)])]
+
+    return suite
+
+
 MART_SUITES = {
     "dim_students": _dim_students,
     "dim_schools": _dim_schools,
@@ -554,6 +760,23 @@ MART_SUITES = {
     "agg_funding_lines": _agg_funding_lines,
     "fct_class_enrollments": _fct_class_enrollments,
     "dim_class_teachers": _dim_class_teachers,
+    "fct_student_growth": _fct_student_growth,
+    "agg_school_growth": _agg_school_growth,
+    "agg_progress_matrix": _agg_progress_matrix,
+    "fct_progress_monitoring": _fct_progress_monitoring,
+    "fct_student_goals": _fct_student_goals,
+    "fct_mtss_tiers": _fct_mtss_tiers,
+    "fct_interventions": _fct_interventions,
+    "agg_mtss_tiers": _agg_mtss_tiers,
+    "agg_intervention_effectiveness": _agg_intervention_effectiveness,
+    "fct_seb_screenings": _fct_seb_screenings,
+    "fct_behaviour_incidents": _fct_behaviour_incidents,
+    "audit_excluded_incidents": _audit_excluded_records("audit_excluded_incidents"),
+    "fct_behaviour_patterns": _fct_behaviour_patterns,
+    "fct_behaviour_pattern_students": _fct_behaviour_pattern_students,
+    "fct_objective_assessments": _fct_objective_assessments,
+    "audit_excluded_markbook_entries": _audit_excluded_records("audit_excluded_markbook_entries"),
+    "fct_student_objective_summary": _fct_student_objective_summary,
 }
 
 

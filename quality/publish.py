@@ -39,6 +39,23 @@ RESTRICTED_TABLES = (
     "agg_funding_lines",
     "fct_class_enrollments",
     "dim_class_teachers",
+    "fct_student_growth",
+    "agg_school_growth",
+    "agg_progress_matrix",
+    "fct_progress_monitoring",
+    "fct_student_goals",
+    "fct_mtss_tiers",
+    "fct_interventions",
+    "agg_mtss_tiers",
+    "agg_intervention_effectiveness",
+    "fct_seb_screenings",
+    "fct_behaviour_incidents",
+    "audit_excluded_incidents",
+    "fct_behaviour_patterns",
+    "fct_behaviour_pattern_students",
+    "fct_objective_assessments",
+    "audit_excluded_markbook_entries",
+    "fct_student_objective_summary",
 )
 PUBLIC_TABLES = (
     "dim_schools",
@@ -48,6 +65,10 @@ PUBLIC_TABLES = (
     "agg_grade12_accountability",
     "agg_school_funding",
     "agg_funding_lines",
+    "agg_school_growth",
+    "agg_progress_matrix",
+    "agg_mtss_tiers",
+    "agg_intervention_effectiveness",
 )
 IDENTIFYING_COLUMNS = frozenset(
     {

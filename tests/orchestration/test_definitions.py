@@ -36,7 +36,7 @@ def test_publication_waits_for_every_mart_and_the_blocking_gate(graph):
     marts = {k for k in published.parent_keys if k.path[0] == "marts"}
     # every published table is a mart the publication depends on
     assert marts == {dg.AssetKey(["marts", table]) for table in RESTRICTED_TABLES}
-    assert len(marts) == 15
+    assert len(marts) == 32
     specs = {s.name: s for c in defs.asset_checks for s in c.check_specs}
     # every published mart has its Great Expectations suite as a blocking check on that mart
     for table in RESTRICTED_TABLES:

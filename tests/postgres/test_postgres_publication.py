@@ -32,20 +32,38 @@ NAMED_DISTRICT_TABLES = {
     "dim_students", "dim_schools", "dim_measures", "dim_assessment_windows", "fct_assessment_results",
     "agg_school_proficiency", "audit_excluded_results", "fct_grade12_sample", "agg_grade12_accountability",
     "fct_school_counts", "fct_school_funding", "agg_school_funding", "agg_funding_lines",
-    "fct_class_enrollments", "dim_class_teachers",
+    "fct_class_enrollments", "dim_class_teachers", *{
+        "fct_student_growth", "agg_school_growth", "agg_progress_matrix", "fct_progress_monitoring",
+        "fct_student_goals", "fct_mtss_tiers", "fct_interventions", "agg_mtss_tiers",
+        "agg_intervention_effectiveness", "fct_seb_screenings", "fct_behaviour_incidents",
+        "audit_excluded_incidents", "fct_behaviour_patterns", "fct_behaviour_pattern_students",
+        "fct_objective_assessments", "audit_excluded_markbook_entries", "fct_student_objective_summary",
+    },
 }
 ACL_TABLES = ("users", "user_schools", "user_students")
 
 # The access rules, written out by hand.
 UNSCOPED_DIMENSIONS = {"dim_measures", "dim_assessment_windows"}
 REFERENCE_DIMENSIONS = UNSCOPED_DIMENSIONS | {"dim_schools"}
-STUDENT_TABLES = {"dim_students", "fct_assessment_results", "fct_grade12_sample", "fct_class_enrollments"}
+# Student-level marts that also name the student's school
+STUDENT_SCHOOL_TABLES = {
+    "fct_student_growth", "fct_progress_monitoring", "fct_student_goals", "fct_mtss_tiers", "fct_interventions",
+    "fct_seb_screenings", "fct_behaviour_incidents", "fct_behaviour_pattern_students", "fct_objective_assessments",
+    "fct_student_objective_summary",
+}
+STUDENT_TABLES = {"dim_students", "fct_assessment_results", "fct_grade12_sample", "fct_class_enrollments"} | (
+    STUDENT_SCHOOL_TABLES
+)
 SCHOOL_TABLES = {
     "dim_schools", "fct_assessment_results", "agg_school_proficiency", "fct_grade12_sample",
     "agg_grade12_accountability", "fct_school_counts", "fct_school_funding", "agg_school_funding",
-    "fct_class_enrollments", "dim_class_teachers",
+    "fct_class_enrollments", "dim_class_teachers", "agg_school_growth", "agg_progress_matrix", "agg_mtss_tiers",
+    "fct_behaviour_patterns", *STUDENT_SCHOOL_TABLES,
 }
-ADMIN_ONLY = {"audit_excluded_results", "agg_funding_lines"}
+ADMIN_ONLY = {
+    "audit_excluded_results", "agg_funding_lines", "agg_intervention_effectiveness", "audit_excluded_incidents",
+    "audit_excluded_markbook_entries",
+}
 assert ADMIN_ONLY | UNSCOPED_DIMENSIONS | STUDENT_TABLES | SCHOOL_TABLES == NAMED_DISTRICT_TABLES
 
 

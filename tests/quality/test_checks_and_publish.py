@@ -11,6 +11,8 @@ from quality.checks import grain_is_unique, run_gate_checks, schema_conforms
 from quality.schemas import agg_school_proficiency_schema
 from quality.publish import PublicationError, kept_publications, publish, read_manifest, rollback
 
+EMPTY_SUPPORT_MARTS = (Path(__file__).resolve().parents[1] / "fixtures" / "empty_support_marts.sql").read_text()
+
 
 def make_build(
     path: Path,
@@ -20,6 +22,7 @@ def make_build(
 ) -> Path:
     con = duckdb.connect(str(path))
     con.execute("create schema raw; create schema marts")
+    con.execute(EMPTY_SUPPORT_MARTS)
     con.execute(
         "create table raw.file_manifest as select 'abc' as file_sha256, 'a.csv' as source_file, 3 as rows_read, "
         "3 as rows_loaded, 0 as rows_rejected"

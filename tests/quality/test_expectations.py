@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -103,6 +105,7 @@ def con():
     con.execute("create schema marts")
     for mart, select in MARTS.items():
         con.execute(f"create table marts.{mart} as {select}")
+    con.execute((Path(__file__).resolve().parents[1] / "fixtures" / "empty_support_marts.sql").read_text())
     yield con
     con.close()
 
