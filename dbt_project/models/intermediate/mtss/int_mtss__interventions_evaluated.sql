@@ -143,7 +143,7 @@ phase_trends as (
         phase,
         count(*) as n_points,
         -- NULL, not NaN (DuckDB), when the points span a single day
-        case when max(days_from_start) > min(days_from_start) then {{ round_double('regr_slope(score, days_from_start) * 7', 9) }} end as weekly_slope,
+        case when max(days_from_start) > min(days_from_start) then {{ least_squares_slope('score', 'days_from_start') }} * 7 end as weekly_slope,
         max(case when points_from_end = 1 then grade_level end) as latest_grade_level
 
     from phased

@@ -36,12 +36,11 @@ series as (
         -- NULL, not NaN (DuckDB), when the probes span a single day
         case
             when max(points.days_from_baseline) > min(points.days_from_baseline)
-                -- rounded: a parallel sum's last bits vary from run to run, and the decisions must not
-                then {{ round_double('regr_slope(points.scale_score, points.days_from_baseline)', 9) }}
+                then {{ least_squares_slope('points.scale_score', 'points.days_from_baseline') }}
         end as ols_slope_per_day,
         case
             when max(points.days_from_baseline) > min(points.days_from_baseline)
-                then {{ round_double('regr_intercept(points.scale_score, points.days_from_baseline)', 9) }}
+                then {{ least_squares_intercept('points.scale_score', 'points.days_from_baseline') }}
         end as ols_intercept,
         sum(case when points.points_from_end <= settings.decision_points and points.scale_score < points.aimline_score then 1 else 0 end)
             as n_last_below_aimline,
