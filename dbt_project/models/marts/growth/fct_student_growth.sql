@@ -26,6 +26,25 @@ percentiles as (
 
 ),
 
+-- each end result with the spans that end in its window and the school year their start is in,
+-- so that starts join on plain keys (pairing every window first is slow at state scale)
+span_ends as (
+
+    select
+        scores.*,
+        spans.from_window,
+        spans.to_window,
+        spans.baseline,
+        spans.is_prior_year,
+        spans.has_vendor_target,
+        scores.school_year - case when spans.is_prior_year then 1 else 0 end as start_school_year
+
+    from spans
+    inner join scores
+        on scores.window_name = spans.to_window
+
+),
+
 -- the start and end results of each span: the end result's year and window, the start result's
 -- window in the same school year or, for a prior-year span, the year before
 paired as (
@@ -40,10 +59,10 @@ paired as (
         ends.measure_id,
         starts.school_year as from_school_year,
         ends.school_year,
-        spans.from_window,
-        spans.to_window,
-        spans.baseline,
-        spans.is_prior_year,
+        ends.from_window,
+        ends.to_window,
+        ends.baseline,
+        ends.is_prior_year,
         starts.assessment_date as start_date,
         ends.assessment_date as end_date,
         starts.scale_score as start_score,
@@ -53,21 +72,19 @@ paired as (
         ends.performance_level as end_performance_level,
         ends.expectation as end_expectation,
         -- the vendors state the target of the span on the row the span starts from
-        case when spans.has_vendor_target then starts.typical_growth end as typical_growth_target,
-        case when spans.has_vendor_target then starts.stretch_growth end as stretch_growth_target,
+        case when ends.has_vendor_target then starts.typical_growth end as typical_growth_target,
+        case when ends.has_vendor_target then starts.stretch_growth end as stretch_growth_target,
         starts.source_file as start_source_file,
         starts.source_row as start_source_row,
         ends.source_file as end_source_file,
         ends.source_row as end_source_row
 
-    from spans
-    inner join scores as ends
-        on ends.window_name = spans.to_window
+    from span_ends as ends
     inner join scores as starts
         on starts.student_key = ends.student_key
         and starts.measure_id = ends.measure_id
-        and starts.window_name = spans.from_window
-        and starts.school_year = ends.school_year - case when spans.is_prior_year then 1 else 0 end
+        and starts.window_name = ends.from_window
+        and starts.school_year = ends.start_school_year
 
 ),
 
