@@ -71,8 +71,6 @@ FORMULA_SQL = """
 """
 
 TIME_FORMATS = "['%H:%M:%S', '%I:%M:%S %p', '%H:%M', '%I:%M %p']"
-NUMBER_FIELDS = ("standard_error", "goal_score")
-LOOSE_NUMBER_FIELDS = ("typical_growth", "stretch_growth")
 TYPED_RESULT_FIELDS = {
     "vendor_student_id", "state_student_id", "school_ref", "school_name", "reported_period",
     "assessment_date", "assessment_time", "enrolled_grade", "assessed_grade", "standard_error",
