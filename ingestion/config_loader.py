@@ -82,6 +82,21 @@ class PrivacyConfig(_Strict):
     minimum_n: int = Field(default=10, ge=1)
 
 
+class ArchiveLimitsConfig(_Strict):
+    """How far a delivered ZIP archive (or XLSX workbook) may expand before it is refused whole."""
+
+    max_uncompressed_mb: float = Field(default=8192, gt=0)
+    max_ratio: float = Field(default=100, gt=1)
+    max_members: int = Field(default=10_000, ge=1)
+
+
+class IngestionConfig(_Strict):
+    archives: ArchiveLimitsConfig = Field(default_factory=ArchiveLimitsConfig)
+    # a result or an observation dated more than this many days after the day it is loaded is
+    # refused (future_date): a typed-in year, or a device clock that is wrong
+    future_days: int = Field(default=3, ge=0)
+
+
 class PublicationConfig(_Strict):
     keep_last: int = Field(default=5, ge=1)
     # a mart whose row count moves by this fraction of the last publication's or more blocks it
@@ -90,6 +105,21 @@ class PublicationConfig(_Strict):
     # publishes to that server after each successful publication (the URL, with its password,
     # never sits in the config)
     postgres_url_env: str | None = None
+
+
+class ReaderAccessConfig(_Strict):
+    """Which school years of a student's rows teachers and intervention staff read in PostgreSQL.
+
+    The current school year is the latest school year with classes in the published roster
+    (dim_class_teachers); a look-back of n adds the n school years before it.
+    """
+
+    # a teacher reads a student's rows of the school years in which they taught that student
+    # (at that school), within the current school year and this many before it
+    teacher_look_back_years: int = Field(default=0, ge=0)
+    # intervention staff read their caseload students' rows of the current school year and this
+    # many before it
+    caseload_look_back_years: int = Field(default=0, ge=0)
 
 
 class Grade12SamplingConfig(_Strict):
@@ -358,12 +388,14 @@ class DistrictConfig(_Strict):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     publication: PublicationConfig = Field(default_factory=PublicationConfig)
+    ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
     student_groups: list[str] = Field(default_factory=lambda: ["all"])
     grade12_sampling: Grade12SamplingConfig | None = None
     funding: FundingConfig = Field(default_factory=FundingConfig)
     seb: SebConfig = Field(default_factory=SebConfig)
     growth: GrowthConfig = Field(default_factory=GrowthConfig)
     mtss: MtssConfig = Field(default_factory=MtssConfig)
+    access: ReaderAccessConfig = Field(default_factory=ReaderAccessConfig)
 
 
 class MeasureRow(_Strict):

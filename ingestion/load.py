@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -25,9 +25,18 @@ from .canonical import (
     SUPERSEDED_FILES_DDL,
     results_table_ddl,
 )
-from .files import LandingFile, TextLayout, count_records, is_supported, read_table, scan_landing, sniff
-from .formats import RECORD_FORMATS, RESULT_TABLES, detect_format
-from .formats.base import RecordFormat, ResultFormat, RosterFormat, alternatives, first_present, q
+from .files import (
+    ArchiveLimits,
+    LandingFile,
+    TextLayout,
+    UnreadableFile,
+    count_records,
+    read_table,
+    scan_landing,
+    sniff,
+)
+from .formats import RECORD_FORMATS, RESULT_TABLES, closest_format, detect_format, missing_identifying
+from .formats.base import RecordFormat, ResultFormat, RosterFormat, alternatives, first_present, q, repeated_columns
 
 GRADE_SQL = """
 case
@@ -70,6 +79,23 @@ FORMULA_SQL = """
  or (left({x}, 1) in ('+', '-') and try_cast({x} as double) is null))
 """
 
+def number_sql(x: str, decimal_comma: bool = False) -> str:
+    """A number written as a plain decimal (optionally with an exponent), or with commas that
+    group thousands (1,234.5); NULL for anything else. So "2,07" and "81,5" are not numbers
+    where a layout writes a decimal point: a decimal comma is read only where a layout declares
+    it (decimal_comma), and then a point may group thousands (1.234,5). 'nan', 'inf' and other
+    words a cast would accept are not numbers either."""
+    if decimal_comma:
+        return (
+            f"case when regexp_full_match({x}, '[+-]?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?') "
+            f"then try_cast(replace(replace({x}, '.', ''), ',', '.') as double) end"
+        )
+    return (
+        f"case when regexp_full_match({x}, '[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?') then try_cast({x} as double) "
+        f"when regexp_full_match({x}, '[+-]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?') then try_cast(replace({x}, ',', '') as double) end"
+    )
+
+
 TIME_FORMATS = "['%H:%M:%S', '%I:%M:%S %p', '%H:%M', '%I:%M %p']"
 TYPED_RESULT_FIELDS = {
     "vendor_student_id", "state_student_id", "school_ref", "school_name", "reported_period",
@@ -81,25 +107,60 @@ TYPED_RESULT_FIELDS = {
 
 @dataclass(frozen=True)
 class IngestRules:
-    """What a row is checked against beyond its own file: the district's measure scales and
-    the day its school year starts."""
+    """What a file and a row are checked against beyond the file itself: the district's measure
+    scales and vendors, its calendar (the day a school year starts, the first and last school
+    years), how far ahead of the load day a date may lie, and how far an archive may expand."""
 
     scale_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # measure -> the vendor whose exports alone may carry it
+    measure_vendors: dict[str, str] = field(default_factory=dict)
     year_start_month: int = 7
     year_start_day: int = 1
+    first_school_year: int = 1990
+    last_school_year: int = 2100
+    future_days: int = 3
+    # the day a load is checked against (today by default)
+    today: date | None = None
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     @classmethod
-    def from_definitions(cls, definitions) -> "IngestRules":
+    def from_definitions(cls, definitions, today: date | None = None) -> "IngestRules":
         measures = definitions.measures
-        month, day = (int(part) for part in definitions.district.calendar.year_starts.split("-"))
+        calendar = definitions.district.calendar
+        archives = definitions.district.ingestion.archives
+        month, day = (int(part) for part in calendar.year_starts.split("-"))
         return cls(
             scale_ranges={
                 str(m): (float(lo), float(hi))
                 for m, lo, hi in zip(measures["measure_id"], measures["scale_min"], measures["scale_max"])
             },
+            measure_vendors={str(m): str(v) for m, v in zip(measures["measure_id"], measures["vendor"])},
             year_start_month=month,
             year_start_day=day,
+            first_school_year=calendar.first_school_year,
+            last_school_year=calendar.last_school_year,
+            future_days=definitions.district.ingestion.future_days,
+            today=today,
+            archive_limits=ArchiveLimits(
+                max_uncompressed_bytes=int(archives.max_uncompressed_mb * (1 << 20)),
+                max_ratio=archives.max_ratio,
+                max_members=archives.max_members,
+            ),
         )
+
+    @property
+    def calendar_start(self) -> date:
+        return date(self.first_school_year - 1, self.year_start_month, self.year_start_day)
+
+    @property
+    def calendar_end(self) -> date:
+        """The first day after the calendar's last school year."""
+        return date(self.last_school_year, self.year_start_month, self.year_start_day)
+
+    @property
+    def latest_date(self) -> date:
+        """The last day a result may be dated: the load day plus future_days."""
+        return (self.today or date.today()) + timedelta(days=self.future_days)
 
 
 @dataclass
@@ -165,27 +226,41 @@ def ingest_landing(
     on_file: Callable[[FileOutcome], None] | None = None,
     rules: IngestRules | None = None,
 ) -> IngestSummary:
-    """Load every new file under `landing_dir`; files already loaded are skipped."""
+    """Load every new file under `landing_dir`; files already loaded (or rejected) are skipped.
+
+    An archive refused for its size is looked at again on every run, so that raising the limits
+    in config/district.yml lets it in; while its reason stays the same it is not recorded again.
+    """
     ensure_raw_schema(con)
     rules = rules or IngestRules()
     _register_rules(con, rules)
     summary = IngestSummary()
-    known = {
-        row[0]
-        for row in con.execute(
-            "select file_sha256 from raw.file_manifest where status in ('loaded', 'rejected')"
-        ).fetchall()
-    }
-    for landing_file in scan_landing(landing_dir):
-        if landing_file.sha256 in known and landing_file.problem is None:
+    seen = con.execute(
+        "select file_sha256, status, reason from raw.file_manifest where status in ('loaded', 'rejected')"
+    ).fetchall()
+    retried = {f"{RETRIED_REASON}: "}
+    known = {sha for sha, _, reason in seen if not (reason or "").startswith(tuple(retried))}
+    refused = {(sha, reason) for sha, _, reason in seen if (reason or "").startswith(tuple(retried))}
+    for landing_file in scan_landing(landing_dir, rules.archive_limits):
+        problem = landing_file.problem
+        if landing_file.sha256 in known or (
+            problem is not None and (landing_file.sha256, f"{problem[0]}: {problem[1]}") in refused
+        ):
             outcome = FileOutcome(landing_file.relative_path, None, "already_loaded")
         else:
             outcome = ingest_file(con, landing_file, rules)
-            known.add(landing_file.sha256)
+            if outcome.reason is None or not outcome.reason.startswith(tuple(retried)):
+                known.add(landing_file.sha256)
+            else:
+                refused.add((landing_file.sha256, outcome.reason))
         summary.files.append(outcome)
         if on_file:
             on_file(outcome)
     return summary
+
+
+# A reason that depends on the configured limits rather than on the file alone.
+RETRIED_REASON = "archive_too_large"
 
 
 def _register_rules(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> None:
@@ -195,6 +270,9 @@ def _register_rules(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> None:
             "insert into _scale_ranges values (?, ?, ?)",
             [(m, lo, hi) for m, (lo, hi) in sorted(rules.scale_ranges.items())],
         )
+    con.execute("create or replace temp table _measure_vendors (measure_id varchar, vendor varchar)")
+    if rules.measure_vendors:
+        con.executemany("insert into _measure_vendors values (?, ?)", sorted(rules.measure_vendors.items()))
 
 
 Write = tuple[str, list]
@@ -205,6 +283,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, rules
 
     The file is first read and checked in temporary tables; only the writes to `raw` happen in
     the transaction, so a run killed at any point leaves each file wholly loaded or not at all.
+    Whatever a file holds, it ends with a manifest line: a file that cannot be read is rejected
+    with the reason, and the next file is loaded.
     """
     rules = rules or IngestRules()
     ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -214,21 +294,36 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, rules
         if landing_file.problem:
             code, reason = landing_file.problem
             outcome, writes = _reject_file(landing_file, None, 0, code, reason, ingested_at)
-        elif not is_supported(landing_file):
-            outcome, writes = _reject_file(
-                landing_file, None, 0, "unsupported_file_type",
-                "not a CSV, tab-separated, XLSX or ZIP file", ingested_at,
-            )
         else:
             layout = sniff(landing_file)
             header = layout.header
-            fmt = detect_format(header) if header else None
-            if not header:
+            fmt = detect_format(header) if header and not layout.problem else None
+            if layout.problem:
+                code, reason = layout.problem
+                outcome, writes = _reject_file(
+                    landing_file, None, count_records(landing_file, layout), code, reason, ingested_at
+                )
+            elif not header:
                 outcome, writes = _reject_file(landing_file, None, 0, "empty_file", "the file is empty", ingested_at)
+            elif fmt is None and (near := closest_format(header)) is not None:
+                fmt = near
+                outcome, writes = _reject_file(
+                    landing_file, near.name, count_records(landing_file, layout), "missing_columns",
+                    f"the header is that of {near.description or near.name} but lacks required column(s): "
+                    f"{', '.join(missing_identifying(near, header))}",
+                    ingested_at,
+                )
             elif fmt is None:
                 outcome, writes = _reject_file(
                     landing_file, None, count_records(landing_file, layout), "unknown_layout",
                     f"no known export layout has this header (first columns: {', '.join(header[:5])})",
+                    ingested_at,
+                )
+            elif repeated := repeated_columns(fmt, header):
+                outcome, writes = _reject_file(
+                    landing_file, fmt.name, count_records(landing_file, layout), "duplicate_column",
+                    f"the header names {', '.join(repeated)} more than once, so which column holds the values "
+                    "cannot be told; nothing was loaded",
                     ingested_at,
                 )
             elif missing := fmt.missing_columns(header):
@@ -241,7 +336,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, rules
                 if isinstance(fmt, ResultFormat):
                     outcome, writes = _prepare_results(con, landing_file, layout, fmt, ingested_at, rules)
                 elif isinstance(fmt, RecordFormat):
-                    outcome, writes = _prepare_records(con, landing_file, layout, fmt, ingested_at)
+                    outcome, writes = _prepare_records(con, landing_file, layout, fmt, ingested_at, rules)
                 else:
                     outcome, writes = _prepare_roster(con, landing_file, layout, fmt, ingested_at)
                 writes += _supersede_writes(con, landing_file, outcome, ingested_at)
@@ -249,9 +344,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, rules
                 outcome.new_columns, outcome.missing_columns = fmt.drift(header)
                 writes += _drift_writes(landing_file, fmt.name, outcome, ingested_at)
         _commit(con, writes + [_manifest_write(landing_file, outcome, ingested_at)])
-    except (duckdb.Error, pa.ArrowException, UnicodeError, ValueError, OSError) as error:
-        if isinstance(error, (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException)):
-            raise  # a fault in a layout declaration or in this module, not in the file
+    except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException):
+        raise  # a fault in a layout declaration or in this module, not in the file
+    except Exception as error:  # noqa: BLE001 - whatever a file holds, it is rejected, never the run
         code, reason = _unreadable(error, layout)
         outcome, writes = _reject_file(
             landing_file, fmt.name if fmt else None, count_records(landing_file, layout) if layout else 0,
@@ -264,6 +359,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, rules
 
 
 def _unreadable(error: Exception, layout: TextLayout | None) -> tuple[str, str]:
+    if isinstance(error, UnreadableFile):
+        return error.code, error.reason
     first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
     if layout is not None and layout.kind == "text" and not layout.ends_with_newline and (
         "Expected" in first_line or "quote" in first_line.lower()
@@ -274,7 +371,11 @@ def _unreadable(error: Exception, layout: TextLayout | None) -> tuple[str, str]:
             "a record has a different number of fields from the header "
             f"({first_line.split(':')[1].strip() if ':' in first_line else first_line}); nothing was loaded"
         )
-    return "unreadable_file", f"the file could not be read: {first_line}"
+    if "straddling" in first_line or "block size" in first_line:
+        return "row_too_wide", "a record is longer than the reader's block size (1 MiB); nothing was loaded"
+    if isinstance(error, (UnicodeError, LookupError)):
+        return "unreadable_file", f"the text cannot be decoded ({first_line}); nothing was loaded"
+    return "unreadable_file", f"the file could not be read ({type(error).__name__}: {first_line}); nothing was loaded"
 
 
 def _commit(con: duckdb.DuckDBPyConnection, writes: list[Write]) -> None:
@@ -352,6 +453,33 @@ def _duplicate_check(expressions: list[str], label: str) -> list[str]:
     ]
 
 
+def _calendar_checks(value: str, column: str, source: str, rules: IngestRules, observed: bool) -> list[str]:
+    """A date outside the district's calendar (first_school_year to last_school_year) is refused;
+    a date on which something was observed may also not lie more than future_days ahead."""
+    start, end, latest = rules.calendar_start, rules.calendar_end, rules.latest_date
+    checks = [
+        f"""
+        select _source_row, {column}, 'date_outside_calendar',
+               'the date ' || strftime({value}, '%Y-%m-%d') || ' is outside the district calendar '
+               || '({start.isoformat()} to {(end - timedelta(days=1)).isoformat()})'
+               || case when year({value}) < 100 then ': a two-digit year? write the year in full' else '' end
+        from {source}
+        where {value} < date '{start.isoformat()}' or {value} >= date '{end.isoformat()}'
+        """
+    ]
+    if observed:
+        checks.append(
+            f"""
+            select _source_row, {column}, 'future_date',
+                   'the date ' || strftime({value}, '%Y-%m-%d') || ' is in the future (after {latest.isoformat()}, '
+                   || 'the day it was loaded plus {rules.future_days} days)'
+            from {source}
+            where {value} > date '{latest.isoformat()}'
+            """
+        )
+    return checks
+
+
 def _errors_and_counts(con, checks: list[str]) -> tuple[int, dict[tuple[str, str], int]]:
     con.execute(
         f"create or replace temp table _errors as select distinct * from ("
@@ -406,6 +534,9 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
         return _file_col(name) if name else "null::varchar"
 
     date_formats = fmt.date_formats + ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+    def num(value_sql: str) -> str:
+        return number_sql(value_sql, fmt.decimal_comma)
     extra_text = [k for k in resolved if k not in TYPED_RESULT_FIELDS]
     extra = "".join(f", {text(k)} as {q(k)}" for k in extra_text)
     # Every field the row's measures share is typed once per file row, in the reading pass.
@@ -421,12 +552,12 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
             try_strptime({text('assessment_time')}, {TIME_FORMATS})::time as assessment_time,
             {GRADE_SQL.format(x=text('enrolled_grade'))} as enrolled_grade,
             {GRADE_SQL.format(x=text('assessed_grade'))} as assessed_grade,
-            try_cast({text('standard_error')} as double) as standard_error,
+            {num(text('standard_error'))} as standard_error,
             {SCHOOL_YEAR_SQL.format(x=text('school_year'))} as reported_school_year,
-            try_cast(replace({text('typical_growth')}, ',', '') as double) as typical_growth,
-            try_cast(replace({text('stretch_growth')}, ',', '') as double) as stretch_growth,
+            {num(text('typical_growth'))} as typical_growth,
+            {num(text('stretch_growth'))} as stretch_growth,
             {text('score_metric')} as score_metric,
-            try_cast(replace({text('goal_score')}, ',', '') as double) as goal_score,
+            {num(text('goal_score'))} as goal_score,
             {_date_sql(text('goal_date'), date_formats)} as goal_date
             {extra}
         """,
@@ -444,6 +575,7 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
             f"{_literal(resolved.get('assessment_date'))} as date_column, "
             f"({fmt.measure_expr}) as measure_id, {text('scale_score')} as score_text, "
             f"{_literal(resolved.get('scale_score'))} as score_column, {text('percentile')} as percentile_text, "
+            f"{_literal(resolved.get('percentile'))} as percentile_column, "
             f"{text('vendor_level')} as vendor_level from _rows"
         )
     for block, score, percentile, level, block_date in blocks:
@@ -461,21 +593,23 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
             f"{date_column} as date_column, {_literal(block.measure_id)} as measure_id, "
             f"{_file_col(score)} as score_text, {_literal(score)} as score_column, "
             f"{_file_col(percentile) if percentile else 'null::varchar'} as percentile_text, "
+            f"{_literal(percentile)} as percentile_column, "
             f"{_file_col(level) if level else 'null::varchar'} as vendor_level from _rows where {only_given}"
         )
     if not branches:
         branches.append(
             f"select {base}, reported_period, assessment_date, null::varchar as date_text, null::varchar as date_column, "
             "null::varchar as measure_id, null::varchar as score_text, null::varchar as score_column, "
-            "null::varchar as percentile_text, null::varchar as vendor_level from _rows where false"
+            "null::varchar as percentile_text, null::varchar as percentile_column, null::varchar as vendor_level "
+            "from _rows where false"
         )
     con.execute(
         f"""
         create or replace temp view _long as
         select
-            * exclude (percentile_text),
-            try_cast(replace(score_text, ',', '') as double) as scale_score,
-            try_cast(replace(percentile_text, '%', '') as double) as percentile
+            *,
+            {num('score_text')} as scale_score,
+            {num("rtrim(percentile_text, '%')")} as percentile
         from ({' union all '.join(branches)})
         """
     )
@@ -510,7 +644,18 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
           and (assessment_date < make_date(reported_school_year - 1, {rules.year_start_month}, {rules.year_start_day})
                or assessment_date >= make_date(reported_school_year, {rules.year_start_month}, {rules.year_start_day}))
         """,
+        *_calendar_checks("assessment_date", "date_column", "_long", rules, observed=True),
+        "select _source_row, percentile_column, 'unparseable_number', 'cannot read ' || " + quoted("percentile_text")
+        + " || ' as a percentile' from _long "
+        "where percentile is null and regexp_matches(percentile_text, '\\d')",
     ]
+    if fmt.vendor:
+        checks.append(
+            f"select l._source_row, {_literal(resolved.get('measure_name', 'measure'))}, 'measure_of_another_source', "
+            "l.measure_id || ' is a measure of ' || v.vendor || ': its results are loaded from ' || v.vendor || "
+            "' exports only, so that they never mix with another source''s' "
+            f"from _long l join _measure_vendors v on v.measure_id = l.measure_id where v.vendor <> {_literal(fmt.vendor)}"
+        )
     if fmt.score_required:
         checks.append(
             "select _source_row, score_column, 'missing_value', 'a value is required' from _long "
@@ -531,7 +676,7 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
             "select _source_row, 'scores', 'no_scores', 'the row holds no score for any measure' from _rows "
             "where _source_row not in (select _source_row from _long)"
         )
-    for canonical in ("standard_error", "goal_score"):
+    for canonical in ("standard_error", "goal_score", "typical_growth", "stretch_growth"):
         if canonical in resolved:
             checks.append(row_error(
                 canonical, "unparseable_number", "'cannot read ' || " + quoted(text(canonical)) + " || ' as a number'",
@@ -542,6 +687,7 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
             "goal_date", "unparseable_date", "'cannot read ' || " + quoted(text("goal_date")) + " || ' as a date'",
             f"{text('goal_date')} is not null and goal_date is null",
         ))
+        checks += _calendar_checks("goal_date", _literal(resolved["goal_date"]), "_rows", rules, observed=False)
     for grade in ("enrolled_grade", "assessed_grade"):
         if grade in resolved:
             checks.append(row_error(
@@ -578,7 +724,7 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
     return outcome, writes
 
 
-def _prepare_records(con, landing_file: LandingFile, layout: TextLayout, fmt: RecordFormat, ingested_at):
+def _prepare_records(con, landing_file: LandingFile, layout: TextLayout, fmt: RecordFormat, ingested_at, rules):
     """Read, type and check a record file (interventions, goals, ...); return its outcome and writes."""
     present = set(layout.header)
     resolved = {name: first_present(f.column, present) for name, f in fmt.fields.items()}
@@ -593,9 +739,9 @@ def _prepare_records(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
         if kind == "date":
             return _date_sql(text(name), fmt.date_formats + ("%Y-%m-%d %H:%M:%S",))
         if kind == "number":
-            return f"try_cast(replace({text(name)}, ',', '') as double)"
+            return number_sql(text(name), fmt.decimal_comma)
         if kind == "integer":
-            return f"try_cast(try_cast(replace({text(name)}, ',', '') as double) as bigint)"
+            return f"try_cast({number_sql(text(name), fmt.decimal_comma)} as bigint)"
         return text(name)
 
     projection = ", ".join(f"{typed(name)} as {q('=' + name)}" for name in fmt.fields)
@@ -617,6 +763,8 @@ def _prepare_records(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
                 f"select _source_row, {_literal(column)}, '{code}', 'cannot read ''' || {text(name)} || ''' as {what}' "
                 f"from _rows where {text(name)} is not null and {value} is null"
             )
+        if spec.kind == "date" and resolved.get(name):
+            checks += _calendar_checks(value, _literal(column), "_rows", rules, observed=spec.observed)
         if spec.choices and resolved.get(name):
             allowed = ", ".join(_literal(c) for c in spec.choices)
             checks.append(

@@ -117,15 +117,20 @@ def run_pipeline(paths: Paths) -> dict:
         for e in result.get_asset_materialization_events()
     )
     failures = []
-    for event in result.get_step_failure_events():
-        data = event.event_specific_data
-        if data.user_failure_data and data.user_failure_data.description:
-            message = data.user_failure_data.description
-        elif data.error:
-            message = _root_cause(data.error)
-        else:
-            message = "failed"
-        failures.append(f"{event.step_key}: {message}")
+    with open(log_path, "a") as log_file:
+        for event in result.get_step_failure_events():
+            data = event.event_specific_data
+            if data.user_failure_data and data.user_failure_data.description:
+                message = data.user_failure_data.description
+            elif data.error:
+                message = _root_cause(data.error)
+            else:
+                message = "failed"
+            failures.append(f"{event.step_key}: {message}")
+            # the whole error, with its traceback, stays in the run's log
+            log_file.write(f"\n--- step {event.step_key} failed: {message}\n")
+            if data.error:
+                log_file.write(data.error.to_string())
     failed_checks = [c for c in checks if not c["passed"] and c["blocking"]]
     status = "published" if published and not failures else "blocked" if failed_checks else "failed"
     record = {

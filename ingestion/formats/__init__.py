@@ -19,7 +19,7 @@ from . import (
     seb,
     star,
 )
-from .base import RecordFormat, ResultFormat, RosterFormat
+from .base import RecordFormat, ResultFormat, RosterFormat, _missing, first_present
 
 FORMATS: tuple[ResultFormat | RosterFormat | RecordFormat, ...] = (
     *nwea_map.FORMATS,
@@ -65,3 +65,31 @@ def detect_format(header: list[str]) -> ResultFormat | RosterFormat | RecordForm
         if fmt.matches(header):
             return fmt
     return None
+
+
+def _identifying(fmt) -> tuple:
+    """The columns that identify a layout and that it cannot do without: signature, then required."""
+    return tuple(dict.fromkeys((*fmt.signature, *fmt.required_columns)))
+
+
+def closest_format(header: list[str]) -> ResultFormat | RosterFormat | RecordFormat | None:
+    """For a header that matches no layout: the layout it was most likely meant to be, when more
+    than half of that layout's identifying columns (and at least two) are present and none of
+    its excluded ones; None when no layout comes that close."""
+    present = set(header)
+    best, best_key = None, (0.0, 0)
+    for fmt in FORMATS:
+        if any(first_present(c, present) for c in fmt.excludes):
+            continue
+        wanted = _identifying(fmt)
+        hits = sum(1 for c in wanted if first_present(c, present))
+        declared = sum(1 for c in fmt.declared_columns if first_present(c, present))
+        key = (hits / len(wanted), declared)
+        if hits >= 2 and key[0] > 0.5 and key > best_key:
+            best, best_key = fmt, key
+    return best
+
+
+def missing_identifying(fmt, header: list[str]) -> list[str]:
+    """The identifying columns of `fmt` the header lacks, each with its alternative names."""
+    return _missing(_identifying(fmt), header)

@@ -95,6 +95,13 @@ class ResultFormat:
     # False where a result may be a level alone (a portfolio rating): a row then needs a score
     # or a level.
     score_required: bool = True
+    # True where the layout writes numbers with a decimal comma (81,5); otherwise a comma may
+    # only group thousands, and "81,5" is refused rather than read as 815.
+    decimal_comma: bool = False
+    # The vendor (config/measures.csv) whose measures this layout may carry, for a layout that
+    # names its measure in the file: a row naming another vendor's measure is refused, so that
+    # results never mix with that vendor's own. Empty for layouts whose measures are fixed.
+    vendor: str = ""
     description: str = ""
 
     def matches(self, header: list[str]) -> bool:
@@ -134,13 +141,15 @@ class Field:
     """One typed column of a record table: its file column(s), type and whether it is required.
 
     `kind` is text, date, number (double) or integer. `choices` (lower-case) restricts a text
-    field to a vocabulary.
+    field to a vocabulary. `observed` marks a date on which something happened (not a planned
+    one): it may not lie in the future.
     """
 
     column: Column
     kind: str = "text"
     required: bool = False
     choices: tuple[str, ...] = ()
+    observed: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,7 @@ class RecordFormat:
     excludes: tuple[Column, ...] = ()
     date_formats: tuple[str, ...] = ("%Y-%m-%d", "%m/%d/%Y")
     declared_columns: tuple[Column, ...] = ()
+    decimal_comma: bool = False
     description: str = ""
 
     @property
@@ -171,3 +181,28 @@ class RecordFormat:
 
     def drift(self, header: list[str]) -> tuple[list[str], list[str]]:
         return _declared(self.declared_columns or tuple(f.column for f in self.fields.values()), header)
+
+
+def read_columns(fmt, header: list[str]) -> set[str]:
+    """The header names a layout reads (a roster table reads every column)."""
+    if isinstance(fmt, RosterFormat):
+        return {c for c in header if c}
+    if isinstance(fmt, RecordFormat):
+        declared = [f.column for f in fmt.fields.values()]
+    else:
+        declared = list(fmt.columns.values()) + [
+            c for block in fmt.measures for c in (block.score, block.percentile, block.level, block.date) if c
+        ]
+    return {name for column in declared for name in alternatives(column)}
+
+
+def repeated_columns(fmt, header: list[str]) -> list[str]:
+    """Names the layout reads that the header holds more than once, in header order."""
+    read = read_columns(fmt, header)
+    seen: set[str] = set()
+    repeated = []
+    for name in header:
+        if name in seen and name in read and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    return repeated

@@ -63,6 +63,7 @@ SCHOOL_MEASURES = ResultFormat(
     date_formats=DATE_FORMATS,
     declared_columns=SCHOOL_MEASURES_HEADER,
     score_required=False,
+    vendor="School-defined",
     description="School-defined measure results (ratings, checks, standardised scores, percentile ranks)",
 )
 
@@ -79,7 +80,7 @@ SCHOOL_MARKBOOK = RecordFormat(
         "objective": Field("objective"),
         "descriptor_set": Field("descriptor_set", required=True),
         "descriptor": Field("descriptor", required=True),
-        "assessment_date": Field("assessment_date", kind="date", required=True),
+        "assessment_date": Field("assessment_date", kind="date", required=True, observed=True),
         "teacher_id": Field("teacher_id"),
     },
     key=("student_id", "objective_id", "assessment_date"),
@@ -142,7 +143,7 @@ SCHOOL_INCIDENTS = RecordFormat(
         "incident_id": Field("incident_id", required=True),
         "student_id": Field("student_id", required=True),
         "school_id": Field("school_id", required=True),
-        "incident_date": Field("incident_date", kind="date", required=True),
+        "incident_date": Field("incident_date", kind="date", required=True, observed=True),
         "incident_type": Field("incident_type", required=True),
         "class_id": Field("class_id"),
         "location": Field("location"),

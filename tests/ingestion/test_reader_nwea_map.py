@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -56,11 +56,11 @@ def write_csv(path: Path, header, rows: list[dict[str, str]], quote_all: bool = 
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-def ingest_one(tmp_path: Path, name: str, header, rows, quote_all: bool = True):
+def ingest_one(tmp_path: Path, name: str, header, rows, quote_all: bool = True, rules: IngestRules = RULES):
     landing = tmp_path / "landing"
     write_csv(landing / "nwea_map" / name, header, rows, quote_all)
     con = duckdb.connect()
-    summary = ingest_landing(con, landing, rules=RULES)
+    summary = ingest_landing(con, landing, rules=rules)
     (outcome,) = summary.files
     return con, outcome
 
@@ -203,7 +203,9 @@ def test_pre_lexile_2013_layout_with_measurement_scale_and_discipline(tmp_path):
     ]
     header = list(MAP_2013_ASSESSMENT_RESULTS_HEADER)
     assert [f.name for f in matching_formats(header)] == ["nwea_map_2013_assessment_results"]
-    con, outcome = ingest_one(tmp_path, "CombinedAssessmentResults.csv", header, rows, quote_all=False)
+    # the demo calendar starts in 2018; this district's starts with school year 2014
+    rules = replace(RULES, first_school_year=2014)
+    con, outcome = ingest_one(tmp_path, "CombinedAssessmentResults.csv", header, rows, quote_all=False, rules=rules)
     assert outcome.file_format == "nwea_map_2013_assessment_results"
     assert (outcome.new_columns, outcome.missing_columns) == ([], [])
     assert (outcome.rows_loaded, outcome.rows_rejected) == (3, 1)

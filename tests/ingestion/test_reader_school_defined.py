@@ -236,17 +236,22 @@ def test_intervention_tier_must_be_2_or_3_and_the_end_date_may_be_empty(tmp_path
 def test_goal_scores_are_numbers_and_dates_are_required(tmp_path, definitions):
     write_csv(tmp_path, "goals.csv", [
         ",".join(GOALS_HEADER),
-        "G-1,1000001,dibels8_orf,23,2025-09-24,\"1,05\",2026-05-15,INT-1",
+        "G-1,1000001,dibels8_orf,23,2025-09-24,\"1,050\",2026-05-15,INT-1",
         "G-2,1000002,dibels8_orf,31.5,2025-09-24,70,2026-05-15,",
         "G-3,1000003,dibels8_orf,thirty,2025-09-24,70,,",
+        # a decimal comma is not a thousands separator: 1,05 is not read as 105
+        "G-4,1000004,dibels8_orf,20,2025-09-24,\"1,05\",2026-05-15,",
     ])
     con, summary = ingest(tmp_path, definitions)
     (outcome,) = summary.files
     assert outcome.file_format == "school_goals"
-    assert outcome.rejections == {("unparseable_number", "baseline_score"): 1, ("missing_value", "goal_date"): 1}
+    assert outcome.rejections == {
+        ("unparseable_number", "baseline_score"): 1, ("missing_value", "goal_date"): 1,
+        ("unparseable_number", "goal_score"): 1,
+    }
     assert con.execute(
         "select goal_id, baseline_score, goal_score, goal_date::varchar, intervention_id from raw.school_goals order by source_row"
-    ).fetchall() == [("G-1", 23.0, 105.0, "2026-05-15", "INT-1"), ("G-2", 31.5, 70.0, "2026-05-15", None)]
+    ).fetchall() == [("G-1", 23.0, 1050.0, "2026-05-15", "INT-1"), ("G-2", 31.5, 70.0, "2026-05-15", None)]
 
 
 def test_an_incident_may_involve_several_students_and_severity_is_minor_or_major(tmp_path, definitions):
