@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ import pytest
 SPT = str(Path(sys.executable).parent / "spt")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "config"
-TEST_SECRET = "test-student-key-secret"
+# A new secret each test session, so a test can look for its bytes in what a run wrote. Kept in
+# the environment because pytest may import this module twice (as conftest and tests.conftest).
+TEST_SECRET = os.environ.setdefault("SPT_TEST_STUDENT_KEY_SECRET", secrets.token_hex(16))
 
 # Small enough to run in under a minute, large enough that most school-grade cells exceed
 # the minimum n of 10.
