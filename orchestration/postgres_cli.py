@@ -75,5 +75,15 @@ def publish_command(url: str | None, warehouse: str, config_dir: str) -> None:
     for role in result["users"].values():
         roles[role] = roles.get(role, 0) + 1
     report.print("users: " + ", ".join(f"{count} {role}" for role, count in sorted(roles.items())))
+    if result["dropped_users"]:
+        report.print("login roles dropped (no longer in access.csv): " + ", ".join(result["dropped_users"]))
+    years = result["school_years"]
+    if years["current"] is None:
+        report.print("current school year: none (no classes in dim_class_teachers); teachers read no student rows")
+    else:
+        report.print(
+            f"current school year {years['current']}: teachers read school years "
+            f"{', '.join(map(str, years['teacher']))}, caseloads {', '.join(map(str, years['caseload']))}"
+        )
     for warning in result["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -6,8 +6,9 @@ never see a partial publication: the tables are loaded into fresh schemas inside
 transaction, which ends by renaming the fresh schemas into place; the replaced schemas
 are dropped afterwards, once no reader still uses them.
 
-Who reads what is declared in config/access.csv (user_name, role, scope) and, for
-intervention staff, config/caseloads.csv (user_name, local_student_id). Each role is a
+Who reads what is declared in config/access.csv (user_name, role, scope), for
+intervention staff config/caseloads.csv (user_name, local_student_id), and which school
+years teachers and intervention staff read in district.yml (`access:`). Each role is a
 NOLOGIN group role; each user a LOGIN role (no password is set here) that is a member of
 its group. Rows are limited by row-level security policies that look users up in the ACL
 tables of schema `acl`, filled at every publication from the published data:
@@ -16,14 +17,25 @@ tables of schema `acl`, filled at every publication from the published data:
 - school_leader (scope: a school_id, one line per school): rows of `district` tables
   whose school_id is theirs, dim_students rows of students enrolled at their schools,
   dimension tables without a scope column, and `aggregates`.
-- teacher (scope: their roster username, blank for their user_name): rows of `district`
-  tables about students in their classes, the reference dimensions, and `aggregates`.
-- intervention_staff: rows of `district` tables about the students of their caseload,
-  the reference dimensions, and `aggregates`.
+- teacher (scope: their roster username, blank for their user_name): a student's rows of
+  the school years in which the teacher taught that student (fct_class_enrollments joined
+  to dim_class_teachers) and of the school of that class, for school years from the
+  current one back `access.teacher_look_back_years`; dim_students rows of those students;
+  the reference dimensions; `aggregates`.
+- intervention_staff: their caseload students' rows of the school years from the current
+  one back `access.caseload_look_back_years` (any school), dim_students rows of the
+  caseload, the reference dimensions, and `aggregates`.
 - policymaker, public: `aggregates` only; `district` is refused.
 
-Any other table of `district` without a usable scope column (audit_excluded_results,
-agg_funding_lines, data_quality_runs) is readable by district administrators only.
+The current school year is the latest school year with classes in dim_class_teachers of the
+publication being loaded. A student-level table without a school_year column other than
+dim_students is not readable by teachers or intervention staff. Any other table of
+`district` without a usable scope column (audit_excluded_results, agg_funding_lines,
+data_quality_runs) is readable by district administrators only.
+
+access.csv is the whole truth about readers: a user removed from it loses its group at the
+next publication, and its login role is dropped when this module created it (such roles
+carry MANAGED_ROLE_COMMENT); a role a database administrator created is never dropped.
 """
 
 from __future__ import annotations
@@ -52,6 +64,8 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from pydantic import BaseModel, ValidationError, field_validator
 
+from ingestion.config_loader import ConfigError, ReaderAccessConfig, load_district_yml
+
 DISTRICT_SCHEMA = "district"
 AGGREGATES_SCHEMA = "aggregates"
 ACL_SCHEMA = "acl"
@@ -73,6 +87,10 @@ DISTRICT_READERS = ("district_admin", "school_leader", "teacher", "intervention_
 # One row per student: a school leader sees the students enrolled at their schools, which
 # includes students whose current school (this table's school_id) is another one.
 STUDENT_TABLE = "dim_students"
+
+# The comment on every login role this module creates: only roles carrying it are dropped
+# when their user leaves access.csv, so a role a database administrator made is never touched.
+MANAGED_ROLE_COMMENT = "spt reader from access.csv: dropped by the next publication once removed from it"
 
 # Serialises publishers to one database; any fixed number works if nothing else uses it.
 PUBLISH_LOCK_KEY = 5_872_301_144
@@ -165,6 +183,8 @@ class AccessConfig:
     caseloads: list[CaseloadEntry] = field(default_factory=list)
     access_file: Path | None = None
     caseloads_file: Path | None = None
+    # district.yml's `access:` settings (the defaults when the folder has no district.yml)
+    years: ReaderAccessConfig = field(default_factory=ReaderAccessConfig)
 
     def user_roles(self) -> dict[str, str]:
         return {entry.user_name: entry.role for entry in self.users}
@@ -213,15 +233,24 @@ def _validated_rows(
 
 
 def load_access_config(config_dir: Path) -> AccessConfig:
-    """Read and check config_dir/access.csv and, if present, config_dir/caseloads.csv.
+    """Read and check config_dir/access.csv and, if present, config_dir/caseloads.csv and the
+    `access:` settings of config_dir/district.yml (without a district.yml: look-backs of 0).
 
     Raises AccessConfigError listing every problem (file, line, column), not just the first.
     """
     access_file = Path(config_dir) / "access.csv"
     caseloads_file = Path(config_dir) / "caseloads.csv"
+    district_file = Path(config_dir) / "district.yml"
     if not access_file.exists():
         raise AccessConfigError([f"{access_file}: file not found; it lists who may read the PostgreSQL publication"])
     problems: list[str] = []
+    years = ReaderAccessConfig()
+    if district_file.exists():
+        try:
+            years = load_district_yml(district_file).access
+        except ConfigError as error:
+            # The loader names the file without its folder.
+            problems += [f"{district_file.parent / problem}" for problem in error.problems]
     users: list[AccessEntry] = _read_rows(access_file, AccessEntry, problems)
     first_line: dict[str, AccessEntry] = {}
     seen: dict[tuple[str, str], int] = {}
@@ -261,7 +290,7 @@ def load_access_config(config_dir: Path) -> AccessConfig:
             listed.setdefault(key, entry.line)
     if problems:
         raise AccessConfigError(problems)
-    return AccessConfig(users, caseloads, access_file, caseloads_file if caseloads_file.exists() else None)
+    return AccessConfig(users, caseloads, access_file, caseloads_file if caseloads_file.exists() else None, years)
 
 
 # ---------------------------------------------------------------------------------------
@@ -281,6 +310,16 @@ class Table:
 ALL_ROWS = "true"
 OWN_SCHOOLS = "school_id in (select school_id from {acl}.user_schools where user_name = current_user)"
 OWN_STUDENTS = "student_key in (select student_key from {acl}.user_students where user_name = current_user)"
+# A teacher's rows: the student, school and school year of one of their classes.
+OWN_STUDENT_SCHOOL_YEARS = (
+    "(student_key, school_id, school_year) in "
+    "(select student_key, school_id, school_year from {acl}.user_student_years where user_name = current_user)"
+)
+# A caseload's rows, and a teacher's rows of a table that does not name the school.
+OWN_STUDENT_YEARS = (
+    "(student_key, school_year) in "
+    "(select student_key, school_year from {acl}.user_student_years where user_name = current_user)"
+)
 
 
 def district_policies(table: Table, reference_dimensions: frozenset[str]) -> dict[str, str]:
@@ -291,6 +330,7 @@ def district_policies(table: Table, reference_dimensions: frozenset[str]) -> dic
     """
     columns = set(table.column_names)
     has_school, has_student = "school_id" in columns, "student_key" in columns
+    has_year = "school_year" in columns
     unscoped_dimension = table.name.startswith("dim_") and not (has_school or has_student)
     policies = {"district_admin": ALL_ROWS}
     if table.name == STUDENT_TABLE or (has_student and not has_school):
@@ -300,8 +340,14 @@ def district_policies(table: Table, reference_dimensions: frozenset[str]) -> dic
     elif unscoped_dimension:
         policies["school_leader"] = ALL_ROWS
     for group in ("teacher", "intervention_staff"):
-        if has_student:
+        if table.name == STUDENT_TABLE:
             policies[group] = OWN_STUDENTS
+        elif has_student and has_year:
+            by_school = group == "teacher" and has_school
+            policies[group] = OWN_STUDENT_SCHOOL_YEARS if by_school else OWN_STUDENT_YEARS
+        elif has_student:
+            # Without a school year the rows cannot be limited to the readable years.
+            continue
         elif table.name in reference_dimensions:
             policies[group] = ALL_ROWS
     return policies
@@ -523,11 +569,41 @@ def _load_file(
 # Access lists
 
 
-def _acl_rows(duck: duckdb.DuckDBPyConnection, tables: list[Table], config: AccessConfig) -> tuple[dict[str, pa.Table], list[str]]:
-    """The rows of acl.users, acl.user_schools and acl.user_students, computed in DuckDB.
+@dataclass(frozen=True)
+class ReadableYears:
+    """The school years teachers and intervention staff read in this publication."""
 
-    Returns the tables and warnings (teachers without classes, caseload students not found).
-    Raises AccessConfigError for a school leader's school that is not in the district.
+    current: int | None  # the latest school year with classes in dim_class_teachers
+    teacher: tuple[int, ...]
+    caseload: tuple[int, ...]
+
+
+def readable_years(duck: duckdb.DuckDBPyConnection, config: AccessConfig) -> ReadableYears:
+    """The current school year of the attached district publication and the look-backs from it."""
+    current = duck.execute("select max(school_year) from district.main.dim_class_teachers").fetchone()[0]
+    if current is None:
+        return ReadableYears(None, (), ())
+    current = int(current)
+    return ReadableYears(
+        current,
+        tuple(range(current - config.years.teacher_look_back_years, current + 1)),
+        tuple(range(current - config.years.caseload_look_back_years, current + 1)),
+    )
+
+
+def _acl_rows(
+    duck: duckdb.DuckDBPyConnection, tables: list[Table], config: AccessConfig, years: ReadableYears
+) -> tuple[dict[str, pa.Table], list[str]]:
+    """The rows of the acl tables, computed in DuckDB.
+
+    acl.user_student_years holds, per teacher, the (student, school, school year) of each of
+    their classes of the readable years, and per intervention staff member, each caseload
+    student with each readable year (school_id null: any school). acl.user_students holds
+    the students whose dim_students row a user reads.
+
+    Returns the tables and warnings (teachers without classes in the readable years, caseload
+    students not found). Raises AccessConfigError for a school leader's school that is not in
+    the district.
     """
     users = pa.table(
         {
@@ -570,24 +646,38 @@ def _acl_rows(duck: duckdb.DuckDBPyConnection, tables: list[Table], config: Acce
     user_schools = duck.execute(
         "select distinct user_name, scope as school_id from config_users where role = 'school_leader' order by all"
     ).fetch_arrow_table()
+    duck.execute(
+        f"""
+        create or replace temp table acl_student_years as
+        select distinct u.user_name, e.student_key, t.school_id, t.school_year::integer as school_year
+        from config_users u
+        join district.main.dim_class_teachers t on t.teacher_username = u.teacher_username
+        join district.main.fct_class_enrollments e
+          on e.school_year = t.school_year and e.class_sourced_id = t.class_sourced_id
+        where u.role = 'teacher' and t.school_year in (select unnest($teacher_years::integer[]))
+        union
+        select distinct c.user_name, d.student_key, null as school_id, y.school_year
+        from config_caseloads c
+        join district.main.{STUDENT_TABLE} d on d.local_student_id = c.local_student_id
+        cross join (select unnest($caseload_years::integer[]) as school_year) y
+        """,
+        {"teacher_years": list(years.teacher), "caseload_years": list(years.caseload)},
+    )
+    user_student_years = duck.execute("select * from acl_student_years order by all").fetch_arrow_table()
     user_students = duck.execute(
         f"""
         select distinct u.user_name, s.student_key
         from config_users u join ({enrolled_at}) s on s.school_id = u.scope
         where u.role = 'school_leader'
         union
-        select distinct u.user_name, e.student_key
-        from config_users u
-        join district.main.dim_class_teachers t on t.teacher_username = u.teacher_username
-        join district.main.fct_class_enrollments e
-          on e.school_year = t.school_year and e.class_sourced_id = t.class_sourced_id
-        where u.role = 'teacher'
+        select distinct user_name, student_key from acl_student_years where school_id is not null
         union
         select distinct c.user_name, d.student_key
         from config_caseloads c join district.main.{STUDENT_TABLE} d on d.local_student_id = c.local_student_id
         order by all
         """
     ).fetch_arrow_table()
+    duck.execute("drop table acl_student_years")
 
     warnings = [
         f"{config.access_file} line {line}: teacher {user} has no classes as '{username}' in dim_class_teachers"
@@ -595,6 +685,18 @@ def _acl_rows(duck: duckdb.DuckDBPyConnection, tables: list[Table], config: Acce
             "select line, user_name, teacher_username from config_users where role = 'teacher' "
             "and teacher_username not in (select teacher_username from district.main.dim_class_teachers "
             "where teacher_username is not null) order by line"
+        ).fetchall()
+    ]
+    shown = _years_text(years.teacher)
+    warnings += [
+        f"{config.access_file} line {line}: teacher {user} has no classes as '{username}' in school year(s) "
+        f"{shown} (latest: {latest}); they read no student rows"
+        for line, user, username, latest in duck.execute(
+            "select u.line, u.user_name, u.teacher_username, max(t.school_year) from config_users u "
+            "join district.main.dim_class_teachers t on t.teacher_username = u.teacher_username "
+            "where u.role = 'teacher' group by all "
+            "having not bool_or(t.school_year in (select unnest($years::integer[]))) order by 1",
+            {"years": list(years.teacher)},
         ).fetchall()
     ]
     warnings += [
@@ -605,13 +707,26 @@ def _acl_rows(duck: duckdb.DuckDBPyConnection, tables: list[Table], config: Acce
         ).fetchall()
     ]
     users_table = users.select(["user_name", "role", "scope"])
-    return {"users": users_table, "user_schools": user_schools, "user_students": user_students}, warnings
+    return {
+        "users": users_table,
+        "user_schools": user_schools,
+        "user_students": user_students,
+        "user_student_years": user_student_years,
+    }, warnings
+
+
+def _years_text(years: tuple[int, ...]) -> str:
+    return ", ".join(str(year) for year in years) if years else "none (no classes in dim_class_teachers)"
 
 
 _ACL_TABLES = (
     Table("users", (("user_name", "text"), ("role", "text"), ("scope", "text"))),
     Table("user_schools", (("user_name", "text"), ("school_id", "text"))),
     Table("user_students", (("user_name", "text"), ("student_key", "text"))),
+    Table(
+        "user_student_years",
+        (("user_name", "text"), ("student_key", "text"), ("school_id", "text"), ("school_year", "integer")),
+    ),
 )
 
 
@@ -644,11 +759,13 @@ def _refuse_privileged_users(conn: psycopg.Connection, config: AccessConfig) -> 
         raise AccessConfigError(problems)
 
 
-def _ensure_roles(cur: psycopg.Cursor, config: AccessConfig) -> None:
-    """Create missing group and user roles, and make each user a member of exactly its group.
+def _ensure_roles(cur: psycopg.Cursor, config: AccessConfig) -> tuple[dict[str, int], list[str]]:
+    """Create missing group and user roles, make each user a member of exactly its group, and
+    drop the login roles this module created for users no longer in access.csv.
 
     access.csv is the whole truth about membership of the spt_ groups: a member it does not
-    list with that group is removed from it.
+    list with that group is removed from it. Returns the dropped users and warnings (a
+    removed user's role that could not be dropped, because it owns objects or holds grants).
     """
     existing = {row[0] for row in cur.execute("select rolname from pg_roles").fetchall()}
     for group in GROUP_ROLES.values():
@@ -658,6 +775,7 @@ def _ensure_roles(cur: psycopg.Cursor, config: AccessConfig) -> None:
     for user, role in wanted.items():
         if user not in existing:
             cur.execute(sql.SQL("create role {} login").format(sql.Identifier(user)))
+            cur.execute(sql.SQL("comment on role {} is {}").format(sql.Identifier(user), sql.Literal(MANAGED_ROLE_COMMENT)))
     memberships = cur.execute(
         "select m.rolname, g.rolname from pg_auth_members a "
         "join pg_roles g on g.oid = a.roleid join pg_roles m on m.oid = a.member "
@@ -672,6 +790,48 @@ def _ensure_roles(cur: psycopg.Cursor, config: AccessConfig) -> None:
     for user, role in wanted.items():
         if (user, GROUP_ROLES[role]) not in current:
             cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(GROUP_ROLES[role]), sql.Identifier(user)))
+    return _drop_removed_users(cur, set(wanted))
+
+
+def _drop_removed_users(cur: psycopg.Cursor, listed: set[str]) -> tuple[dict[str, int], list[str]]:
+    """Drop the login roles this module created whose users are no longer in access.csv.
+
+    Returns the dropped users with their former role ids (their open sessions are ended
+    once the publication commits) and warnings.
+    """
+    managed = dict(
+        cur.execute(
+            "select r.rolname, r.oid::bigint from pg_roles r join pg_shdescription d "
+            "on d.objoid = r.oid and d.classoid = 'pg_authid'::regclass "
+            "where d.description = %s order by 1",
+            [MANAGED_ROLE_COMMENT],
+        ).fetchall()
+    )
+    dropped, warnings = {}, []
+    for user, oid in managed.items():
+        if user in listed:
+            continue
+        try:
+            with cur.connection.transaction():
+                cur.execute(sql.SQL("drop role {}").format(sql.Identifier(user)))
+            dropped[user] = oid
+        except psycopg.errors.DependentObjectsStillReferenced as error:
+            reason = " ".join(str(error).split())
+            warnings.append(
+                f"{user} is no longer in access.csv and has lost its group, but its login role was kept: {reason}"
+            )
+    return dropped, warnings
+
+
+def _end_sessions(conn: psycopg.Connection, users: dict[str, int]) -> None:
+    """End the open sessions of dropped users, so none keeps reading after its role is gone."""
+    if users:
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where usesysid::bigint = any(%s) and pid <> pg_backend_pid()",
+            [list(users.values())],
+        )
+        conn.commit()
 
 
 def _grant_schema(cur: psycopg.Cursor, schema: str, groups: Iterable[str]) -> None:
@@ -811,13 +971,17 @@ def publish_postgres(published_dir: Path, url: str, config_dir: Path) -> dict:
             duck.execute(f"attach '{path}' as {catalog} (read_only)")
         # Everything that can be checked without the server is checked before it is touched.
         district, aggregates = _duckdb_tables(duck, "district"), _duckdb_tables(duck, "public")
-        acl_rows, warnings = _acl_rows(duck, district, config)
+        years = readable_years(duck, config)
+        acl_rows, warnings = _acl_rows(duck, district, config, years)
         with _connect(url) as conn:
             _refuse_privileged_users(conn, config)
             conn.execute("select pg_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
             conn.commit()
             warnings += _drop_retired(conn)
             result = _load_and_swap(conn, duck, config, district, aggregates, acl_rows)
+            warnings += result.pop("role_warnings")
+            _end_sessions(conn, result["dropped_users"])
+            result["dropped_users"] = sorted(result["dropped_users"])
             warnings += _drop_retired(conn)
             conn.execute("select pg_advisory_unlock(%s)", [PUBLISH_LOCK_KEY])
             conn.commit()
@@ -827,6 +991,7 @@ def publish_postgres(published_dir: Path, url: str, config_dir: Path) -> dict:
     finally:
         duck.close()
     result["warnings"] = warnings
+    result["school_years"] = {"current": years.current, "teacher": list(years.teacher), "caseload": list(years.caseload)}
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
 
@@ -846,7 +1011,7 @@ def _load_and_swap(
         public_rows, public_seconds = _load_file(cur, duck, "public", aggregates, AGGREGATES_SCHEMA + LOADING_SUFFIX)
         acl_counts = _load_acl(cur, ACL_SCHEMA + LOADING_SUFFIX, acl_rows)
         reference_dimensions = frozenset(t.name for t in aggregates if t.name.startswith("dim_"))
-        _ensure_roles(cur, config)
+        dropped, role_warnings = _ensure_roles(cur, config)
         readable = _secure(cur, district, aggregates, reference_dimensions)
         # Statistics now, so the first readers' plans (and the policies' subqueries) are sound.
         for schema, tables in ((DISTRICT_SCHEMA, district), (AGGREGATES_SCHEMA, aggregates), (ACL_SCHEMA, _ACL_TABLES)):
@@ -865,6 +1030,8 @@ def _load_and_swap(
         "copy_seconds": copy_seconds,
         "users": config.user_roles(),
         "readable": readable,
+        "dropped_users": dropped,
+        "role_warnings": role_warnings,
     }
 
 

@@ -25,7 +25,10 @@ from click.testing import CliRunner
 from orchestration.postgres_cli import publish_command
 from quality.postgres import AccessConfigError, PostgresPublicationError, load_access_config, publish_postgres
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+from tests.postgres.conftest import readers_config_dir
+
+# The project's config, with readers who are people of the test district.
+CONFIG_DIR = readers_config_dir()
 
 # Tables of the restricted file that the rules below name; any other table is admin-only.
 NAMED_DISTRICT_TABLES = {
@@ -40,7 +43,7 @@ NAMED_DISTRICT_TABLES = {
         "fct_objective_assessments", "audit_excluded_markbook_entries", "fct_student_objective_summary",
     },
 }
-ACL_TABLES = ("users", "user_schools", "user_students")
+ACL_TABLES = ("users", "user_schools", "user_students", "user_student_years")
 
 # The access rules, written out by hand.
 UNSCOPED_DIMENSIONS = {"dim_measures", "dim_assessment_windows"}
@@ -104,8 +107,51 @@ def duck_count(duck, catalog: str, table: str, where: str = "true", params: list
     return duck.execute(f"select count(*) from {catalog}.main.{table} where {where}", params or []).fetchone()[0]
 
 
+def current_school_year(duck) -> int:
+    """The latest school year with classes in the published roster."""
+    return duck.execute("select max(school_year) from district.main.dim_class_teachers").fetchone()[0]
+
+
+def reach_of(duck, role: str, scopes: list[str], user: str, look_back: int = 0) -> list[tuple]:
+    """(student_key, school_id or None, school_year) whose rows a teacher or intervention staff
+    member reads: a teacher their classes' students at that school in the school years from the
+    current one back `look_back`; a caseload its students in those years at any school."""
+    years = list(range(current_school_year(duck) - look_back, current_school_year(duck) + 1))
+    if role == "teacher":
+        return duck.execute(
+            "select distinct e.student_key, t.school_id, t.school_year from district.main.fct_class_enrollments e "
+            "join district.main.dim_class_teachers t on t.school_year = e.school_year and t.class_sourced_id = e.class_sourced_id "
+            "where t.teacher_username = ? and t.school_year in (select unnest(?))",
+            [scopes[0] or user, years],
+        ).fetchall()
+    if role == "intervention_staff":
+        caseload = [line["local_student_id"] for line in DEMO_CASELOADS if line["user_name"] == user]
+        keys = duck.execute(
+            "select student_key from district.main.dim_students where local_student_id in (select unnest(?))", [caseload]
+        ).fetchall()
+        return [(key, None, year) for (key,) in keys for year in years]
+    return []
+
+
+def reached_rows(duck, table: str, reach: list[tuple]) -> int:
+    """Rows of a student table within a reach (school_id None: any school)."""
+    if not reach:
+        return 0
+    return duck.execute(
+        f"""
+        select count(*) from district.main.{table} t
+        where exists (
+            select 1 from (select unnest(?, recursive := true)) r
+            where r.student_key = t.student_key and r.school_year = t.school_year
+              and (r.school_id is null or r.school_id = t.school_id)
+        )
+        """,
+        [[{"student_key": k, "school_id": school, "school_year": year} for k, school, year in reach]],
+    ).fetchone()[0]
+
+
 def students_of(duck, role: str, scopes: list[str], user: str) -> set[str]:
-    """The student_keys a user's role reaches, computed from the published DuckDB file."""
+    """The student_keys whose dim_students row a user's role reads, computed from the published DuckDB file."""
     if role == "school_leader":
         rows = duck.execute(
             """
@@ -116,21 +162,8 @@ def students_of(duck, role: str, scopes: list[str], user: str) -> set[str]:
             """,
             [scopes],
         ).fetchall()
-    elif role == "teacher":
-        rows = duck.execute(
-            "select distinct e.student_key from district.main.fct_class_enrollments e "
-            "join district.main.dim_class_teachers t on t.school_year = e.school_year and t.class_sourced_id = e.class_sourced_id "
-            "where t.teacher_username = ?",
-            [scopes[0] or user],
-        ).fetchall()
-    elif role == "intervention_staff":
-        caseload = [line["local_student_id"] for line in DEMO_CASELOADS if line["user_name"] == user]
-        rows = duck.execute(
-            "select student_key from district.main.dim_students where local_student_id in (select unnest(?))", [caseload]
-        ).fetchall()
-    else:
-        rows = []
-    return {row[0] for row in rows}
+        return {row[0] for row in rows}
+    return {key for key, _, _ in reach_of(duck, role, scopes, user)}
 
 
 def expected_counts(duck, user: str) -> dict[str, int | None]:
@@ -150,8 +183,10 @@ def expected_counts(duck, user: str) -> dict[str, int | None]:
             expected[name] = duck_count(duck, "district", table, "school_id in (select unnest(?))", [scopes])
         elif role == "school_leader" and table in UNSCOPED_DIMENSIONS:
             expected[name] = duck_count(duck, "district", table)
-        elif role in ("teacher", "intervention_staff") and table in STUDENT_TABLES:
+        elif role in ("teacher", "intervention_staff") and table == "dim_students":
             expected[name] = duck_count(duck, "district", table, "student_key in (select unnest(?))", [students])
+        elif role in ("teacher", "intervention_staff") and table in STUDENT_TABLES:
+            expected[name] = reached_rows(duck, table, reach_of(duck, role, scopes, user))
         elif role in ("teacher", "intervention_staff") and table in REFERENCE_DIMENSIONS:
             expected[name] = duck_count(duck, "district", table)
         else:
@@ -166,12 +201,14 @@ def expected_counts(duck, user: str) -> dict[str, int | None]:
         expected["acl.user_students"] = sum(
             len(students_of(duck, *demo_user(name), name)) for name in everyone
         )
+        expected["acl.user_student_years"] = sum(len(reach_of(duck, *demo_user(name), name)) for name in everyone)
     elif role in ("policymaker", "public"):
         expected |= {f"acl.{table}": None for table in ACL_TABLES}
     else:
         expected["acl.users"] = own_lines
         expected["acl.user_schools"] = len(scopes) if role == "school_leader" else 0
         expected["acl.user_students"] = len(students)
+        expected["acl.user_student_years"] = len(reach_of(duck, role, scopes, user))
     return expected
 
 
@@ -324,8 +361,82 @@ def test_a_user_removed_from_access_csv_loses_access_at_the_next_publication(
     publish_postgres(published_dir, postgres_server.url, config)
     assert pg_counts(postgres_server.url_for("temp.viewer"), ["aggregates.dim_schools"]) == {"aggregates.dim_schools": 3}
 
-    publish_postgres(published_dir, postgres_server.url, CONFIG_DIR)
-    assert pg_counts(postgres_server.url_for("temp.viewer"), ["aggregates.dim_schools"]) == {"aggregates.dim_schools": None}
+    # a role a database administrator made is left alone, even when it is not in access.csv
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute('create role "dba.made" login')
+    open_session = psycopg.connect(postgres_server.url_for("temp.viewer"), autocommit=True)
+    assert open_session.execute("select count(*) from aggregates.dim_schools").fetchone()[0] == 3
+
+    result = publish_postgres(published_dir, postgres_server.url, CONFIG_DIR)
+
+    assert result["dropped_users"] == ["temp.viewer"]
+    with pytest.raises(psycopg.OperationalError, match='role "temp.viewer" does not exist'):
+        psycopg.connect(postgres_server.url_for("temp.viewer"))
+    # the session open while it was removed was ended, not left reading
+    with pytest.raises(psycopg.OperationalError):
+        open_session.execute("select count(*) from aggregates.dim_schools")
+    open_session.close()
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        roles = {row[0] for row in conn.execute("select rolname from pg_roles").fetchall()}
+        conn.execute('drop role "dba.made"')
+    assert "dba.made" in roles and "temp.viewer" not in roles
+
+
+def visible_by_school_year(url: str, table: str) -> dict[tuple[str, int], int]:
+    with psycopg.connect(url) as conn:
+        return dict(
+            ((school, year), n)
+            for school, year, n in conn.execute(f"select school_id, school_year, count(*) from district.{table} group by 1, 2")
+        )
+
+
+def test_a_teacher_reads_only_this_years_classes_and_with_a_look_back_last_years_at_that_school(
+    postgres_publication, postgres_server, published_dir, duck, tmp_path
+):
+    teacher = "hazel.murphy001"
+    current = current_school_year(duck)
+    (school,) = {row[0] for row in duck.execute(
+        "select distinct school_id from district.main.dim_class_teachers where teacher_username = ?", [teacher]
+    ).fetchall()}
+    this_year = reach_of(duck, "teacher", [""], teacher)
+    with_last_year = reach_of(duck, "teacher", [""], teacher, look_back=1)
+    former = {k for k, _, _ in with_last_year} - {k for k, _, _ in this_year}
+    # former students with rows at other schools or in other years: what must stay hidden
+    former_elsewhere = duck.execute(
+        "select count(*) from district.main.fct_assessment_results "
+        "where student_key in (select unnest(?)) and (school_id <> ? or school_year <> ?)",
+        [sorted(former), school, current - 1],
+    ).fetchone()[0]
+    assert len(former) > 5 and former_elsewhere > 0
+
+    # by default (look-back 0): this year's classes only
+    url = postgres_server.url_for(teacher)
+    results = visible_by_school_year(url, "fct_assessment_results")
+    assert set(results) == {(school, current)}
+    assert sum(results.values()) == reached_rows(duck, "fct_assessment_results", this_year)
+    with psycopg.connect(url) as conn:
+        visible = {row[0] for row in conn.execute("select student_key from district.dim_students")}
+    assert visible == {k for k, _, _ in this_year} and not visible & former
+
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    district = (config / "district.yml").read_text()
+    assert "teacher_look_back_years: 0" in district
+    (config / "district.yml").write_text(district.replace("teacher_look_back_years: 0", "teacher_look_back_years: 1"))
+    try:
+        result = publish_postgres(published_dir, postgres_server.url, config)
+        assert result["school_years"]["teacher"] == [current - 1, current]
+        tables = {t: visible_by_school_year(url, t) for t in ("fct_assessment_results", "fct_behaviour_incidents", "fct_seb_screenings")}
+        with psycopg.connect(url) as conn:
+            visible = {row[0] for row in conn.execute("select student_key from district.dim_students")}
+    finally:
+        publish_postgres(published_dir, postgres_server.url, CONFIG_DIR)
+    for table, by_school_year in tables.items():
+        # last year's teacher reads last year's rows, at that school, and nothing else
+        assert set(by_school_year) <= {(school, current - 1), (school, current)}, table
+        assert sum(by_school_year.values()) == reached_rows(duck, table, with_last_year), table
+    assert former <= visible
+    assert sum(tables["fct_assessment_results"].values()) > sum(results.values())
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,8 +454,8 @@ def test_readers_polling_through_two_republications_never_fail_nor_see_a_partial
             "aggregates.agg_school_proficiency": duck_count(duck, "public", "agg_school_proficiency"),
         },
         "hazel.murphy001": {
-            "district.fct_assessment_results": duck_count(
-                duck, "district", "fct_assessment_results", "student_key in (select unnest(?))", [teacher_students]
+            "district.fct_assessment_results": reached_rows(
+                duck, "fct_assessment_results", reach_of(duck, "teacher", [""], "hazel.murphy001")
             ),
             "district.dim_students": len(teacher_students),
         },
