@@ -32,6 +32,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/pipeline_bench.py --students $(STUDENTS) --years $(YEARS)
 	$(BIN)/python bench/sgp_bench.py
+	$(BIN)/python bench/hostile_bench.py
 
 ui: setup
 	SPT_LANDING_DIR=$(CURDIR)/demo/landing SPT_WAREHOUSE_DIR=$(CURDIR)/$(WAREHOUSE) \
