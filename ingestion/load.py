@@ -372,7 +372,7 @@ def _unreadable(error: Exception, layout: TextLayout | None) -> tuple[str, str]:
             f"({first_line.split(':')[1].strip() if ':' in first_line else first_line}); nothing was loaded"
         )
     if "straddling" in first_line or "block size" in first_line:
-        return "row_too_wide", "a record is longer than the reader's block size (1 MiB); nothing was loaded"
+        return "row_too_wide", "a record runs across more than two of the reader's 1 MiB blocks; nothing was loaded"
     if isinstance(error, (UnicodeError, LookupError)):
         return "unreadable_file", f"the text cannot be decoded ({first_line}); nothing was loaded"
     return "unreadable_file", f"the file could not be read ({type(error).__name__}: {first_line}); nothing was loaded"

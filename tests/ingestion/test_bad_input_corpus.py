@@ -4,6 +4,7 @@ reason and row expected in expected.json, and no row goes unaccounted for."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -91,9 +92,15 @@ def test_no_row_of_the_corpus_is_unaccounted_for(ingested):
         "select sum(rows_read), sum(rows_loaded), sum(rows_rejected) from raw.file_manifest"
     ).fetchone()
     assert read == loaded + rejected == sum(e["rows_read"] for e in EXPECTED.values())
+    # every raw table of loaded rows: results and the school-defined records
+    tables = [row[0] for row in ingested.execute(
+        "select table_name from information_schema.columns where table_schema = 'raw' and column_name = 'source_row' "
+        "and table_name <> 'rejected_rows'"
+    ).fetchall()]
+    assert set(RESULT_TABLES) <= set(tables) and "school_interventions" in tables
     in_raw = sum(
         ingested.execute(f"select count(distinct (source_file, source_row)) from raw.{table}").fetchone()[0]
-        for table in RESULT_TABLES
+        for table in tables
     )
     assert in_raw == loaded
     rejected_rows = ingested.execute(
@@ -187,3 +194,17 @@ def test_a_file_copied_into_the_landing_folder_again_is_not_loaded_twice(tmp_pat
         statuses = {f.source_file: f.status for f in summary.files}
         assert statuses["map/zz_row_problems_again.csv"] == "already_loaded"
         assert con.execute("select count(*) from raw.nwea_map_results").fetchone()[0] == 2
+
+
+# Reasons that need a file of megabytes, made at run time in test_hostile_input.py instead.
+MADE_AT_RUN_TIME = {"header_too_wide", "row_too_wide"}
+
+
+def test_the_corpus_shows_every_reason_the_readme_documents():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("**What is rejected, and why.**", 1)[1].split("\n\n", 2)[1]
+    documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in table.splitlines()[2:])))
+    shown = {reason for outcome in EXPECTED.values() for reason in outcome["reasons"]}
+    assert len(documented) > 25
+    assert documented - MADE_AT_RUN_TIME - shown == set()
+    assert shown - documented == set()

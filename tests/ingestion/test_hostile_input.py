@@ -133,6 +133,23 @@ def test_a_header_wider_than_the_reader_block_is_reported_as_too_wide(tmp_path):
     assert lines["ok.csv"][:2] == ("loaded", 1)
 
 
+def test_a_record_wider_than_the_reader_block_is_reported_as_too_wide(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    lines = map_csv("605000", "605001").splitlines()
+    # a cell holding three blocks' worth of text (a record may run across two blocks)
+    huge = "x" * (3 * READ_BLOCK_BYTES)
+    lines[2] = lines[2].replace("605001", huge, 1)
+    (landing / "wide_row.csv").write_text("\n".join(lines) + "\n")
+    (landing / "ok.csv").write_text(map_csv("605002"))
+    with duckdb.connect() as con:
+        ingest_landing(con, landing)
+        found = manifest(con)
+    assert found["wide_row.csv"][0] == "rejected"
+    assert found["wide_row.csv"][2].startswith("row_too_wide: a record runs across more than two of the reader's 1 MiB blocks")
+    assert found["ok.csv"][:2] == ("loaded", 1)
+
+
 def test_a_member_that_lies_about_its_size_is_refused_and_the_others_load(tmp_path):
     """A member whose directory entry states a smaller size than its data: unpacking stops at the
     stated size and the checksum fails, so the member is refused without writing the rest."""
