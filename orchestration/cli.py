@@ -20,7 +20,7 @@ from rich.table import Table
 from .growth_cli import growth_percentiles_command
 from .ingest_cli import ingest_command
 from .postgres_cli import publish_command
-from .settings import PROJECT_ROOT, Paths
+from .settings import PROJECT_ROOT, Paths, private_files
 
 console = Console(stderr=True, soft_wrap=True)
 report = Console(soft_wrap=True)
@@ -202,6 +202,7 @@ def _report_run(record: dict, paths: Paths) -> None:
 @click.group()
 def main() -> None:
     """Student performance tracking warehouse: vendor exports in, checked marts out."""
+    private_files()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_HOME", str((PROJECT_ROOT / ".dagster_home").resolve()))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)

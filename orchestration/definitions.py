@@ -10,7 +10,9 @@ from dagster_dbt import DbtCliResource
 
 from . import assets
 from .sensors import landing_sensor, daily_schedule, pipeline_job
-from .settings import DBT_PROJECT_DIR
+from .settings import DBT_PROJECT_DIR, private_files
+
+private_files()
 
 defs = dg.Definitions(
     assets=[assets.district_definitions, assets.landing_files, assets.warehouse_models, assets.published_warehouse],

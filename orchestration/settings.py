@@ -43,11 +43,40 @@ class Paths:
 
     def export(self) -> None:
         """Make these paths (and the student key secret) the ones every stage and the dbt subprocess use."""
+        self.prepare_warehouse()
         ensure_student_key_secret(self.warehouse_dir)
         os.environ["SPT_LANDING_DIR"] = str(self.landing_dir)
         os.environ["SPT_CONFIG_DIR"] = str(self.config_dir)
         os.environ["SPT_WAREHOUSE_DIR"] = str(self.warehouse_dir)
         os.environ["SPT_BUILD_DB"] = str(self.build_db)
+
+
+    def prepare_warehouse(self) -> None:
+        """The warehouse folder, traversable so the public file can be reached; what it holds is owner-only.
+
+        A folder this creates is 0755; build.duckdb (with its .wal), runs/, reports/ and secrets/ are
+        made owner-only, also in a warehouse written by an earlier release.
+        """
+        private_files()
+        if not self.warehouse_dir.exists():
+            self.warehouse_dir.mkdir(parents=True)
+            self.warehouse_dir.chmod(0o755)
+        for folder in (self.runs_dir, self.reports_dir, self.warehouse_dir / "secrets"):
+            folder.mkdir(exist_ok=True)
+            folder.chmod(0o700)
+            for inner in folder.rglob("*"):
+                inner.chmod(0o700 if inner.is_dir() else 0o600)
+        for name in ("build.duckdb", "build.duckdb.wal", ".run.lock"):
+            if (self.warehouse_dir / name).exists():
+                (self.warehouse_dir / name).chmod(0o600)
+
+
+def private_files() -> None:
+    """Everything this process and its subprocesses (dbt) create is readable by its owner only.
+
+    Publication opens up the public file and the manifest explicitly (quality.publish).
+    """
+    os.umask(0o077)
 
 
 SECRET_ENV = "SPT_STUDENT_KEY_SECRET"

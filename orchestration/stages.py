@@ -106,12 +106,20 @@ def check_catalog() -> list[tuple[str, str, bool]]:
 
 def publish_marts(paths: Paths, publication_id: str, checks: list[dict], run_id: str | None = None) -> Publication:
     """Publish the checked marts, with the data quality history including this run as published."""
-    keep_last = load_definitions(paths.config_dir).district.publication.keep_last
+    district = load_definitions(paths.config_dir).district
     row = quality_run_row(
         {"run_id": run_id or publication_id, "status": "published", "checks": checks, "manifest": ingest_summary(paths)}
     )
     history = with_run(read_history(paths.runs_dir), row)
-    publication = publish(paths.build_db, paths.published_dir, publication_id, keep_last, checks, quality_runs=history)
+    publication = publish(
+        paths.build_db,
+        paths.published_dir,
+        publication_id,
+        district.publication.keep_last,
+        checks,
+        quality_runs=history,
+        minimum_n=district.privacy.minimum_n,
+    )
     append_history(paths.runs_dir, row)
     return publication
 

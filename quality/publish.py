@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from .disclosure import DisclosureError, copy_public_table
+
 # Student-level tables stay in the restricted file; the public file has aggregates only.
 RESTRICTED_TABLES = (
     "dim_students",
@@ -87,6 +89,8 @@ VERSIONS = "versions"
 CURRENT = "current"
 # The paths readers open; each is a link through `current` into the live version.
 READER_PATHS = ("district.duckdb", "public.duckdb", "parquet", "manifest.json")
+# Readable by everyone who can reach the folder; every other file of a publication is owner-only.
+PUBLIC_FILES = ("public.duckdb", "manifest.json")
 
 
 class PublicationError(Exception):
@@ -105,7 +109,7 @@ class Publication:
 def writer_lock(published_dir: Path):
     """One writer at a time; readers never take this lock."""
     published_dir.mkdir(parents=True, exist_ok=True)
-    with open(published_dir / ".publish.lock", "w") as handle:
+    with os.fdopen(os.open(published_dir / ".publish.lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -128,11 +132,15 @@ def publish(
     checks: list[dict] | None = None,
     build_schema: str = "marts",
     quality_runs=None,
+    minimum_n: int = 10,
 ) -> Publication:
     """Publish the marts of `build_db` into `published_dir` (district.duckdb, public.duckdb, parquet/).
 
     `run_id` names the publication; names must sort by time, since the newest versions are kept.
     `quality_runs` (a DataFrame, see quality.report) is published as `data_quality_runs` in both files.
+    `minimum_n` is the district's small-cell size, used by the public file's disclosure rules
+    (quality.disclosure). The restricted files are readable by their owner only; the public file,
+    the manifest and the folders leading to them are readable by everyone.
     """
     published_dir = Path(published_dir)
     with writer_lock(published_dir):
@@ -141,17 +149,24 @@ def publish(
         staging = versions / f".staging-{run_id}"
         for leftover in versions.glob(".staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)
-        (staging / "parquet").mkdir(parents=True)
+        versions.mkdir(parents=True, exist_ok=True)
+        published_dir.chmod(0o755)
+        versions.chmod(0o755)
+        # built where nobody else can look; the modes of the finished version are set before it is swapped in
+        staging.mkdir(mode=0o700)
+        (staging / "parquet").mkdir(mode=0o700)
         try:
-            tables, public_tables = _build_files(Path(build_db), staging, build_schema, quality_runs)
+            tables, public_tables, coded = _build_files(Path(build_db), staging, build_schema, quality_runs, minimum_n)
             manifest = {
                 "run_id": run_id,
                 "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "tables": tables,
                 "public_tables": public_tables,
+                "public_coded_shares": coded,
                 "checks": checks or [],
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+            _set_modes(staging)
             version = versions / run_id
             if version.exists():
                 shutil.rmtree(version)
@@ -262,9 +277,23 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _set_modes(version: Path) -> None:
+    """Owner-only restricted files; the public file and the manifest readable by everyone."""
+    version.chmod(0o755)
+    for path in version.iterdir():
+        if path.name in PUBLIC_FILES:
+            path.chmod(0o644)
+        elif path.is_dir():
+            path.chmod(0o700)
+            for inner in path.rglob("*"):
+                inner.chmod(0o700 if inner.is_dir() else 0o600)
+        else:
+            path.chmod(0o600)
+
+
 def _build_files(
-    build_db: Path, staging: Path, schema: str, quality_runs=None
-) -> tuple[dict[str, int], dict[str, int]]:
+    build_db: Path, staging: Path, schema: str, quality_runs=None, minimum_n: int = 10
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     con = duckdb.connect(
         str(staging / "district.duckdb"),
         config={"memory_limit": os.environ.get("SPT_DUCKDB_MEMORY_LIMIT", "3GB")},
@@ -282,6 +311,7 @@ def _build_files(
                 f"(format parquet)"
             )
         public_tables: dict[str, int] = {}
+        coded: dict[str, int] = {}
         if quality_runs is not None:
             con.register("_quality_runs", quality_runs)
             con.execute("create table district.main.data_quality_runs as select * from _quality_runs")
@@ -292,8 +322,13 @@ def _build_files(
                 f"(format parquet)"
             )
         for table in PUBLIC_TABLES + (("data_quality_runs",) if quality_runs is not None else ()):
-            con.execute(f"create table public.main.{table} as select * from district.main.{table}")
+            try:
+                n_coded = copy_public_table(con, table, f"district.main.{table}", f"public.main.{table}", minimum_n)
+            except DisclosureError as error:
+                raise PublicationError(f"public file: {error}") from error
             public_tables[table] = tables[table]
+            if n_coded:
+                coded[table] = n_coded
         leaked = _identifying_columns(con, "public")
         if leaked:
             raise PublicationError(f"public file would contain identifying columns: {', '.join(leaked)}")
@@ -301,7 +336,7 @@ def _build_files(
         con.execute("detach build")
     finally:
         con.close()
-    return tables, public_tables
+    return tables, public_tables, coded
 
 
 def _current_run_id(published_dir: Path) -> str | None:

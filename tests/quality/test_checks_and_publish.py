@@ -61,7 +61,8 @@ def make_build(
     )
     con.execute(
         "create table marts.agg_grade12_accountability as select 'school' as aggregation_level, 'sch1' as school_id, "
-        "2026 as school_year, 'Fall' as window_name, 1 as grade_level, 'math' as subject, 2 as assessed_n, "
+        "2026 as school_year, 'Fall' as window_name, 1 as grade_level, 'math' as subject, 'map_math' as measure_id, "
+        "2 as assessed_n, "
         "null::int as n_proficient, null::double as estimate, null::double as ci_lower, true as is_suppressed"
     )
     con.execute("create table marts.fct_school_counts as select 'sch1' as school_id, 2026 as school_year")
