@@ -97,8 +97,18 @@ class IngestionConfig(_Strict):
     future_days: int = Field(default=3, ge=0)
 
 
+class RosterChangeConfig(_Strict):
+    """How far a new roster delivery may differ from the last published one before it blocks."""
+
+    # students of the last roster missing from the new one with no withdrawal, as a share of them
+    max_vanished_share: float = Field(default=0.02, ge=0, le=1)
+    # the share of a school's enrolled students it may lose between two deliveries
+    max_school_loss: float = Field(default=0.25, ge=0, le=1)
+
+
 class PublicationConfig(_Strict):
     keep_last: int = Field(default=5, ge=1)
+    roster: RosterChangeConfig = Field(default_factory=RosterChangeConfig)
     # a mart whose row count moves by this fraction of the last publication's or more blocks it
     row_count_tolerance: float = Field(default=0.5, gt=0)
     # name of the environment variable holding a PostgreSQL URL: when it is set, `spt run` also

@@ -227,8 +227,18 @@ _warehouse = click.option(
 @_landing
 @_config
 @_warehouse
-def run(landing: str, config_dir: str, warehouse: str) -> None:
+@click.option(
+    "--accept-roster-change",
+    is_flag=True,
+    help="Publish a roster that lost more students or schools than publication.roster allows (a real change); "
+    "the roster checks still report, as warnings.",
+)
+def run(landing: str, config_dir: str, warehouse: str, accept_roster_change: bool) -> None:
     """Ingest new files, build and check the marts, and publish them if every blocking check passes."""
+    from quality.roster_checks import ACCEPT_ENV
+
+    if accept_roster_change:
+        os.environ[ACCEPT_ENV] = "1"
     paths = _paths(landing, config_dir, warehouse)
     _report_run(run_pipeline(paths), paths)
     _publish_to_postgres_if_configured(paths)

@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from quality.contract import DBT_PROJECT_DIR  # noqa: F401
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
 @dataclass(frozen=True)

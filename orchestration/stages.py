@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,10 +15,13 @@ from ingestion.load import IngestRules, IngestSummary, ingest_landing
 from quality.checks import CheckResult, run_gate_checks, run_raw_checks
 from quality.checks import check_catalog as checks_catalog
 from quality.expectations import run_expectations
-from quality.publish import RESTRICTED_TABLES, Publication, publish
+from quality import contract
+from quality.contract import ensure_dbt_manifest  # noqa: F401  (the manifest the assets are built from)
+from quality.publish import Publication, publish, read_manifest
+from quality.roster_checks import ACCEPT_ENV, RosterRules, latest_deliveries
 from quality.report import append_history, quality_run_row, read_history, with_run, write_quality_report
 
-from .settings import DBT_PROJECT_DIR, Paths
+from .settings import Paths
 
 
 def load_config(paths: Paths) -> dict[str, int]:
@@ -56,8 +56,15 @@ def minimum_n(paths: Paths) -> int:
 
 def raw_gate(paths: Paths, run_id: str | None = None) -> list[CheckResult]:
     """Check the raw tables after ingestion; with a run id, record the results for the run."""
+    roster = load_definitions(paths.config_dir).district.publication.roster
+    rules = RosterRules(
+        max_vanished_share=roster.max_vanished_share,
+        max_school_loss=roster.max_school_loss,
+        accepted=os.environ.get(ACCEPT_ENV) == "1",
+        published=(read_manifest(paths.published_dir) or {}).get("roster_deliveries"),
+    )
     with connect_build(paths, read_only=True) as con:
-        results = run_raw_checks(con)
+        results = run_raw_checks(con, rules)
     _record_checks(paths, run_id, "raw", results)
     return results
 
@@ -101,7 +108,7 @@ def check_catalog() -> list[tuple[str, str, bool]]:
     """Every check the two gates report, as (name, table, blocking)."""
     from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
 
-    return checks_catalog((*RESULT_TABLES, *ROSTER_TABLES, "file_manifest", "rejected_rows"), RESTRICTED_TABLES)
+    return checks_catalog((*RESULT_TABLES, *ROSTER_TABLES, "file_manifest", "rejected_rows"), contract.published())
 
 
 def publish_marts(paths: Paths, publication_id: str, checks: list[dict], run_id: str | None = None) -> Publication:
@@ -111,6 +118,8 @@ def publish_marts(paths: Paths, publication_id: str, checks: list[dict], run_id:
         {"run_id": run_id or publication_id, "status": "published", "checks": checks, "manifest": ingest_summary(paths)}
     )
     history = with_run(read_history(paths.runs_dir), row)
+    with connect_build(paths, read_only=True) as con:
+        roster = latest_deliveries(con) if {"oneroster_users", "oneroster_enrollments"} <= _raw_tables(con) else {}
     publication = publish(
         paths.build_db,
         paths.published_dir,
@@ -119,9 +128,14 @@ def publish_marts(paths: Paths, publication_id: str, checks: list[dict], run_id:
         checks,
         quality_runs=history,
         minimum_n=district.privacy.minimum_n,
+        manifest_extra={"roster_deliveries": roster},
     )
     append_history(paths.runs_dir, row)
     return publication
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
 
 
 def ingest_summary(paths: Paths) -> dict:
@@ -149,33 +163,6 @@ def report_run(paths: Paths, record: dict) -> Path:
     )
     shutil.copyfile(report, paths.reports_dir / "quality-latest.html")
     return report
-
-
-def ensure_dbt_manifest() -> Path:
-    """dbt's manifest, parsed again whenever a model, macro or project file changed since the last parse.
-
-    The parse is keyed on a fingerprint of every source file (path, size, modification time)
-    rather than on the manifest's age: a dbt run that writes its manifest while a model is being
-    edited must not hide the edit.
-    """
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    stamp = DBT_PROJECT_DIR / "target" / "spt_sources.fingerprint"
-    sources = sorted(
-        p for p in DBT_PROJECT_DIR.rglob("*")
-        if p.suffix in {".sql", ".yml", ".yaml", ".py"} and not {"target", "logs", "dbt_packages"} & set(p.parts)
-    )
-    fingerprint = hashlib.sha256(
-        "\n".join(f"{p.relative_to(DBT_PROJECT_DIR)}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in sources).encode()
-    ).hexdigest()
-    if not manifest.exists() or not stamp.exists() or stamp.read_text() != fingerprint:
-        dbt = Path(sys.executable).parent / "dbt"
-        subprocess.run(
-            [str(dbt), "parse", "--profiles-dir", ".", "--quiet"],
-            cwd=DBT_PROJECT_DIR,
-            check=True,
-        )
-        stamp.write_text(fingerprint)
-    return manifest
 
 
 def dbt_failures(run_results: dict) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from . import contract
 from .schemas import agg_school_proficiency_schema
 
 
@@ -50,30 +51,13 @@ def _sql_check(
     )
 
 
-GRAINS = {
-    "fct_assessment_results": ("student_key", "measure_id", "assessment_date"),
-    "agg_school_proficiency": ("school_id", "school_year", "window_name", "grade_level", "measure_id", "student_group"),
-    "dim_students": ("student_key",),
-    "dim_schools": ("school_id",),
-    "dim_measures": ("measure_id",),
-    "dim_assessment_windows": ("school_year", "window_name"),
-}
-# Marts that are empty when the district configures no sampling design or funding formula: their
-# grains are checked by their Great Expectations suites (quality.expectations), not required non-empty.
-OPTIONAL_GRAINS = {
-    "fct_grade12_sample": ("school_year", "window_name", "school_id", "grade_level", "subject", "student_key"),
-    "agg_grade12_accountability": (
-        "aggregation_level", "school_id", "school_year", "window_name", "grade_level", "subject",
-    ),
-    "fct_school_counts": ("school_id", "school_year"),
-    "fct_school_funding": ("method", "fiscal_year", "school_id"),
-    "agg_school_funding": ("method", "fiscal_year", "school_id"),
-    "agg_funding_lines": ("method", "fiscal_year", "line_type", "line_name"),
-}
+def gated_marts() -> dict[str, tuple[str, ...]]:
+    """Marts that must never be empty, with their grains, as their YAML declares them (quality.contract)."""
+    return {name: mart.grain for name, mart in contract.marts().items() if mart.never_empty}
 
 
-def grain_is_unique(con, table: str, schema: str = "marts") -> CheckResult:
-    keys = ", ".join(GRAINS[table])
+def grain_is_unique(con, table: str, grain: tuple[str, ...] | None = None, schema: str = "marts") -> CheckResult:
+    keys = ", ".join(grain or contract.marts()[table].grain)
     return _sql_check(
         con,
         f"{table}_grain_unique",
@@ -142,19 +126,26 @@ def schema_conforms(con, table: str, schema, schema_name: str = "marts") -> Chec
     return CheckResult(f"{table}_schema", table, True, True, f"{table}: conforms to its schema ({len(frame)} rows)")
 
 
-def run_raw_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
-    """Checks on the raw tables after ingestion: row accounting, one manifest line per file, pandera schemas."""
+def run_raw_checks(con: duckdb.DuckDBPyConnection, roster=None) -> list[CheckResult]:
+    """Checks on the raw tables after ingestion: row accounting, one manifest line per file, pandera
+    schemas, and the roster against the last publication's (`roster`: quality.roster_checks.RosterRules)."""
     from .expectations import raw_schema_checks
+    from .roster_checks import RosterRules, roster_checks
 
-    return [files_accounted_for(con), files_recorded_once(con), *raw_schema_checks(con)]
+    return [
+        files_accounted_for(con),
+        files_recorded_once(con),
+        *raw_schema_checks(con),
+        *roster_checks(con, roster or RosterRules()),
+    ]
 
 
 def run_gate_checks(con: duckdb.DuckDBPyConnection, minimum_n: int) -> list[CheckResult]:
     """The SQL and pandera checks that guard the marts before they are published."""
     results = []
-    for table in GRAINS:
+    for table, grain in gated_marts().items():
         results.append(table_not_empty(con, table))
-        results.append(grain_is_unique(con, table))
+        results.append(grain_is_unique(con, table, grain))
     results += [
         results_reference_dimensions(con),
         schema_conforms(con, "agg_school_proficiency", agg_school_proficiency_schema(minimum_n)),
@@ -171,8 +162,10 @@ def check_catalog(raw_tables: tuple[str, ...], marts: tuple[str, ...]) -> list[t
         ("raw_rows_accounted_for", "raw.file_manifest", True),
         ("raw_file_manifest_grain_unique", "raw.file_manifest", True),
         *((f"raw_{table}_schema", f"raw.{table}", True) for table in raw_tables),
+        ("raw_roster_students_kept", "raw.oneroster_enrollments", True),
+        ("raw_roster_school_sizes", "raw.oneroster_enrollments", True),
     ]
-    for table in GRAINS:
+    for table in gated_marts():
         catalog += [(f"{table}_not_empty", table, True), (f"{table}_grain_unique", table, True)]
     catalog += [
         ("fct_assessment_results_references_dimensions", "fct_assessment_results", True),

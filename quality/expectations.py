@@ -6,7 +6,7 @@ quality/schemas.py, reading it in rowid ranges of RAW_CHUNK_ROWS rows, so memory
 whatever the table's size. One CheckResult per table, named `raw_<table>_schema`.
 
 `run_expectations(con, published_dir, minimum_n)` runs one Great Expectations suite per mart of
-quality.publish.RESTRICTED_TABLES, on pandas frames pulled from the build database's `marts`
+the published marts (quality.contract), on pandas frames pulled from the build database's `marts`
 schema, and returns one CheckResult per mart named `<mart>_expectations`. Every expectation
 protects published numbers, so every result is blocking. What each suite sees:
 
@@ -43,8 +43,9 @@ from ingestion.canonical import LINEAGE_COLUMNS
 from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
 
 from . import schemas
-from .checks import GRAINS, OPTIONAL_GRAINS, CheckResult
-from .publish import IDENTIFYING_COLUMNS, PUBLIC_TABLES, RESTRICTED_TABLES, read_manifest
+from . import contract
+from .checks import CheckResult
+from .publish import IDENTIFYING_COLUMNS, read_manifest
 
 RAW_CHUNK_ROWS = 250_000
 SAMPLE_ROWS = 100_000
@@ -61,43 +62,6 @@ SHOWN_RAW_VALUES = frozenset(LINEAGE_COLUMNS) | {
     "rows_rejected", "status", "column_name", "reason_code",
 }
 
-# Grains of the roster marts, as their dbt models declare them (not gated in quality/checks.py).
-ROSTER_GRAINS = {
-    "fct_class_enrollments": ("class_sourced_id", "student_key", "begin_date"),
-    "dim_class_teachers": ("class_sourced_id", "teacher_sourced_id"),
-    "audit_excluded_results": ("source_file", "source_row", "measure_id", "assessment_date"),
-}
-# Grains of the growth, progress-monitoring, MTSS, behaviour and markbook marts, as their dbt
-# models declare them.
-SUPPORT_GRAINS = {
-    "fct_student_growth": ("student_key", "measure_id", "school_year", "from_window", "to_window"),
-    "agg_school_growth": (
-        "school_id", "school_year", "measure_id", "grade_level", "from_window", "to_window", "student_group",
-    ),
-    "agg_progress_matrix": (
-        "school_id", "school_year", "subject", "grade_level", "student_group", "from_window", "to_window",
-        "from_level", "to_level",
-    ),
-    "fct_progress_monitoring": ("student_key", "measure_id", "school_year", "goal_id"),
-    "fct_student_goals": ("goal_id",),
-    "fct_mtss_tiers": ("student_key", "subject", "school_year", "window_name"),
-    "fct_interventions": ("intervention_id",),
-    "agg_mtss_tiers": ("school_id", "school_year", "window_name", "subject", "grade_level", "student_group"),
-    "agg_intervention_effectiveness": ("school_year", "intervention_name", "tier"),
-    "fct_seb_screenings": ("student_key", "measure_id", "assessment_date"),
-    "fct_behaviour_incidents": ("incident_id", "student_key"),
-    "audit_excluded_incidents": ("source_file", "source_row"),
-    "fct_behaviour_patterns": (
-        "school_id", "scope", "class_sourced_id", "school_year", "period_type", "period_start",
-    ),
-    "fct_behaviour_pattern_students": (
-        "school_id", "scope", "class_sourced_id", "school_year", "period_type", "period_start", "student_key",
-    ),
-    "fct_objective_assessments": ("student_key", "subject", "objective_id", "assessment_date"),
-    "audit_excluded_markbook_entries": ("source_file", "source_row"),
-    "fct_student_objective_summary": ("student_key", "school_year", "subject"),
-}
-MART_GRAINS = {**GRAINS, **OPTIONAL_GRAINS, **ROSTER_GRAINS, **SUPPORT_GRAINS}
 STUDENT_LEVEL_MARTS = (
     "dim_students",
     "fct_assessment_results",
@@ -812,7 +776,8 @@ def _common_batches(build: Build, mart: str) -> list[Batch]:
             )
         )
     batches = [Batch("row count", rows, counted)]
-    keys = MART_GRAINS.get(mart)
+    declared = contract.marts().get(mart)
+    keys = declared.grain if declared else None
     if keys:
         key_list = ", ".join(keys)
         duplicates = build.problems(
@@ -821,7 +786,7 @@ def _common_batches(build: Build, mart: str) -> list[Batch]:
         batches.append(
             Batch("grain keys with more than one row (SQL)", duplicates, [no_rows(f"one row per ({key_list})")])
         )
-    if mart in PUBLIC_TABLES:
+    if declared and declared.is_public:
         columns = build.frame(
             "select column_name from information_schema.columns "
             f"where table_schema = 'marts' and table_name = '{mart}'"
@@ -943,7 +908,7 @@ def run_expectations(
     published_dir: Path | None,
     minimum_n: int,
     row_count_tolerance: float = 0.5,
-    marts: Iterable[str] = RESTRICTED_TABLES,
+    marts: Iterable[str] | None = None,
 ) -> list[CheckResult]:
     """One blocking CheckResult per published mart (or per mart of `marts`), named `<mart>_expectations`.
 
@@ -963,7 +928,7 @@ def run_expectations(
     )
     validator = _Validator()
     results = []
-    for mart in marts:
+    for mart in contract.published() if marts is None else marts:
         if mart not in present:
             results.append(
                 CheckResult(f"{mart}_expectations", mart, False, True, f"{mart}: missing from the build's marts", 1)

@@ -22,56 +22,11 @@ from pathlib import Path
 
 import duckdb
 
+from . import contract
 from .disclosure import DisclosureError, copy_public_table
 
-# Student-level tables stay in the restricted file; the public file has aggregates only.
-RESTRICTED_TABLES = (
-    "dim_students",
-    "dim_schools",
-    "dim_measures",
-    "dim_assessment_windows",
-    "fct_assessment_results",
-    "agg_school_proficiency",
-    "audit_excluded_results",
-    "fct_grade12_sample",
-    "agg_grade12_accountability",
-    "fct_school_counts",
-    "fct_school_funding",
-    "agg_school_funding",
-    "agg_funding_lines",
-    "fct_class_enrollments",
-    "dim_class_teachers",
-    "fct_student_growth",
-    "agg_school_growth",
-    "agg_progress_matrix",
-    "fct_progress_monitoring",
-    "fct_student_goals",
-    "fct_mtss_tiers",
-    "fct_interventions",
-    "agg_mtss_tiers",
-    "agg_intervention_effectiveness",
-    "fct_seb_screenings",
-    "fct_behaviour_incidents",
-    "audit_excluded_incidents",
-    "fct_behaviour_patterns",
-    "fct_behaviour_pattern_students",
-    "fct_objective_assessments",
-    "audit_excluded_markbook_entries",
-    "fct_student_objective_summary",
-)
-PUBLIC_TABLES = (
-    "dim_schools",
-    "dim_measures",
-    "dim_assessment_windows",
-    "agg_school_proficiency",
-    "agg_grade12_accountability",
-    "agg_school_funding",
-    "agg_funding_lines",
-    "agg_school_growth",
-    "agg_progress_matrix",
-    "agg_mtss_tiers",
-    "agg_intervention_effectiveness",
-)
+# Which marts are published, and to whom, is declared in each mart's YAML (quality.contract):
+# student-level tables stay in the restricted file; the public file has aggregates only.
 IDENTIFYING_COLUMNS = frozenset(
     {
         "student_key",
@@ -133,6 +88,7 @@ def publish(
     build_schema: str = "marts",
     quality_runs=None,
     minimum_n: int = 10,
+    manifest_extra: dict | None = None,
 ) -> Publication:
     """Publish the marts of `build_db` into `published_dir` (district.duckdb, public.duckdb, parquet/).
 
@@ -164,6 +120,7 @@ def publish(
                 "public_tables": public_tables,
                 "public_coded_shares": coded,
                 "checks": checks or [],
+                **(manifest_extra or {}),
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             _set_modes(staging)
@@ -303,7 +260,8 @@ def _build_files(
         con.execute(f"attach '{build_db}' as build (read_only)")
         con.execute(f"attach '{staging / 'public.duckdb'}' as public")
         tables: dict[str, int] = {}
-        for table in RESTRICTED_TABLES:
+        marts = contract.marts()
+        for table in marts:
             con.execute(f"create table district.main.{table} as select * from build.{schema}.{table}")
             tables[table] = con.execute(f"select count(*) from district.main.{table}").fetchone()[0]
             con.execute(
@@ -321,7 +279,8 @@ def _build_files(
                 f"copy district.main.data_quality_runs to '{staging / 'parquet' / 'data_quality_runs.parquet'}' "
                 f"(format parquet)"
             )
-        for table in PUBLIC_TABLES + (("data_quality_runs",) if quality_runs is not None else ()):
+        public = [name for name, mart in marts.items() if mart.is_public]
+        for table in public + (["data_quality_runs"] if quality_runs is not None else []):
             try:
                 n_coded = copy_public_table(con, table, f"district.main.{table}", f"public.main.{table}", minimum_n)
             except DisclosureError as error:

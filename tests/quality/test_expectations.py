@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from quality.expectations import run_expectations
-from quality.publish import RESTRICTED_TABLES
+from quality import contract
 
 MINIMUM_N = 10
 
@@ -123,7 +123,7 @@ def failures(result) -> dict[str, int]:
 def test_a_clean_warehouse_meets_every_suite(con):
     results = run_expectations(con, None, MINIMUM_N)
 
-    assert [r.name for r in results] == [f"{mart}_expectations" for mart in RESTRICTED_TABLES]
+    assert [r.name for r in results] == [f"{mart}_expectations" for mart in contract.published()]
     assert [r.message for r in results if not r.passed] == []
     assert all(r.blocking for r in results)
 
@@ -318,7 +318,7 @@ def test_the_real_publication_meets_every_suite(pipeline_run):
         con.close()
 
     assert [r.message for r in results if not r.passed] == []
-    assert len(results) == len(RESTRICTED_TABLES)
+    assert len(results) == len(contract.published())
 
 
 def test_the_audit_of_set_aside_results_may_grow_with_a_redelivery(con, tmp_path):

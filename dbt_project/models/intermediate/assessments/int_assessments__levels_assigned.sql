@@ -101,6 +101,7 @@ described as (
         case
             when leveled.student_key is null then 'student_not_in_roster'
             when leveled.school_year is null then 'date_outside_calendar'
+            when leveled.school_id is null then 'no_school_on_date'
             when not leveled.is_measure_configured then 'measure_not_configured'
         end as ineligible_reason
 
