@@ -15,13 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-ALL_STUDENTS = "all"
-# Groups that are one part of 'all' and whose complement is not published: 'all' minus the group
-# gives the complement's count.
-ONE_GROUP_FAMILY = ("economically_disadvantaged", "english_learner", "students_with_disabilities")
-# Groups that partition 'all' (with the students who have no value): the cells of a partition and
-# the students without a value add up to 'all'.
-PARTITION_PREFIXES = ("race_ethnicity:", "gender:")
+# The kinds of student group (int_roster__student_groups_listed.group_kind): 'all'; a group that is
+# one part of 'all' and whose complement is not published ('all' minus the group gives the
+# complement's count); and one value of an attribute whose values partition 'all' (with the
+# students who have no value, the cells of the attribute add up to 'all').
+ALL, ONE_GROUP, PARTITION = "all", "one_group", "partition"
 
 
 def suppress_transition_matrices(
@@ -29,23 +27,27 @@ def suppress_transition_matrices(
     minimum_n: int,
     matrix_keys: Sequence[str],
     group_column: str = "student_group",
+    family_column: str = "group_family",
+    kind_column: str = "group_kind",
     from_column: str = "from_level",
     to_column: str = "to_level",
     count_column: str = "n_students",
 ) -> np.ndarray:
     """Which cells to hide: a boolean array, one value per row of `cells`, in its order.
 
-    `cells` holds one row per matrix (the `matrix_keys` columns and the student group), from level
-    and to level, with the count of students; every matrix should have every (from, to) pair, zero
+    `cells` holds one row per matrix (the `matrix_keys` columns and the student group, with its
+    family and kind), from level and to level, with the count of students; every matrix should
+    have every (from, to) pair, zero
     counts included. The rules, applied again and again until no cell changes:
 
     1. Primary: a cell with fewer than `minimum_n` students (zero included) is hidden.
     2. Rows and columns: when a row (one from level of one matrix) has exactly one hidden cell, or
        exactly one hidden cell with students, the smallest visible cell of the row is hidden too
        (ties: the first in the input's order); likewise for each column (one to level).
-    3. Groups: at each (from, to) position, a cell of a one-part group (economically
-       disadvantaged, English learner, students with disabilities) is hidden when 'all' minus
-       the group is 1 to minimum_n - 1 students. In a partition (race/ethnicity, gender), when
+    3. Groups, the rule of the dbt macro suppress_small_cells: at each (from, to) position, a cell
+       of a one_group group (economically disadvantaged, English learner, students with
+       disabilities) is hidden when 'all' minus the group is 1 to minimum_n - 1 students. In a
+       partition (the values of one family: race/ethnicity, gender), when
        exactly one of its cells with students is hidden and every student has a value, or none
        is hidden and 1 to minimum_n - 1 students have no value, the smallest visible cell of the
        partition is hidden.
@@ -55,7 +57,7 @@ def suppress_transition_matrices(
     if minimum_n < 1:
         raise ValueError(f"minimum_n must be at least 1, got {minimum_n}")
     keys = list(matrix_keys)
-    needed = [*keys, group_column, from_column, to_column, count_column]
+    needed = [*keys, group_column, family_column, kind_column, from_column, to_column, count_column]
     missing = [c for c in needed if c not in cells.columns]
     if missing:
         raise ValueError(f"cells are missing column(s) {', '.join(missing)}")
@@ -66,23 +68,21 @@ def suppress_transition_matrices(
         return np.zeros(0, dtype=bool)
 
     counts = frame[count_column].fillna(0).to_numpy(dtype=np.int64)
-    group = frame[group_column].astype(str)
+    kind = frame[kind_column].astype(str).to_numpy()
+    unknown_kinds = set(kind) - {ALL, ONE_GROUP, PARTITION}
+    if unknown_kinds:
+        raise ValueError(f"unknown group kind(s) {', '.join(sorted(unknown_kinds))}")
     row = frame.groupby([*keys, group_column, from_column], sort=False, dropna=False).ngroup().to_numpy()
     column = frame.groupby([*keys, group_column, to_column], sort=False, dropna=False).ngroup().to_numpy()
     position = frame.groupby([*keys, from_column, to_column], sort=False, dropna=False).ngroup().to_numpy()
-    family = np.select(
-        [group.isin(ONE_GROUP_FAMILY).to_numpy()]
-        + [group.str.startswith(prefix).to_numpy() for prefix in PARTITION_PREFIXES],
-        ["one_group", *PARTITION_PREFIXES],
-        default="",
-    )
+    family = frame[family_column].astype(str).to_numpy()
     # The 'all' count at each position, for every row of that position (0 where 'all' is absent).
-    is_all = (group == ALL_STUDENTS).to_numpy()
+    is_all = kind == ALL
     all_at_position = np.zeros(position.max() + 1, dtype=np.int64)
     all_at_position[position[is_all]] = counts[is_all]
     all_count = all_at_position[position]
     # Partitions: one id per (position, family); the students of 'all' without a value in it.
-    partition_rows = np.isin(family, PARTITION_PREFIXES)
+    partition_rows = kind == PARTITION
     partition = np.full(len(frame), -1, dtype=np.int64)
     partition[partition_rows] = (
         pd.DataFrame({"position": position[partition_rows], "family": family[partition_rows]})
@@ -97,7 +97,7 @@ def suppress_transition_matrices(
         first_all = np.zeros(n_partitions, dtype=np.int64)
         first_all[partition[partition_rows]] = all_count[partition_rows]
         without_value = first_all - sums.astype(np.int64)
-    complement_is_small = (family == "one_group") & (all_count - counts >= 1) & (all_count - counts < minimum_n)
+    complement_is_small = (kind == ONE_GROUP) & (all_count - counts >= 1) & (all_count - counts < minimum_n)
 
     hidden = counts < minimum_n
     order = np.arange(len(frame))

@@ -419,10 +419,6 @@ def _agg_school_proficiency(build: Build) -> list[Batch]:
     figures = schemas.COUNTS + schemas.SHARES + ("mean_scale_score",)
     expectations = [
         *_in_dimensions(build, measure=True),
-        Expect(
-            "student_group is a documented group", "ExpectColumnValuesToMatchRegex",
-            {"column": "student_group", "regex": schemas.STUDENT_GROUP},
-        ),
         *_not_negative(*schemas.COUNTS),
         *_percent(*schemas.SHARES),
         at_least("n_tested", "n_proficient"),
@@ -557,13 +553,6 @@ def _suppressed(build: Build, figures: tuple[str, ...], count: str) -> list[Expe
     ]
 
 
-def _student_group() -> Expect:
-    return Expect(
-        "student_group is a documented group", "ExpectColumnValuesToMatchRegex",
-        {"column": "student_group", "regex": schemas.STUDENT_GROUP},
-    )
-
-
 def _fct_student_growth(build: Build) -> list[Batch]:
     mart = "fct_student_growth"
     values = [
@@ -585,7 +574,7 @@ def _fct_student_growth(build: Build) -> list[Batch]:
 def _agg_school_growth(build: Build) -> list[Batch]:
     figures = ("mean_gain", "median_growth_percentile", "pct_met_typical_growth", "pct_met_stretch_growth")
     values = [
-        *_in_dimensions(build, measure=True), _student_group(), between("median_growth_percentile", 1, 99),
+        *_in_dimensions(build, measure=True), between("median_growth_percentile", 1, 99),
         *_percent("pct_met_typical_growth", "pct_met_stretch_growth"),
         *_suppressed(build, figures, "n_students"),
     ]
@@ -593,7 +582,7 @@ def _agg_school_growth(build: Build) -> list[Batch]:
 
 
 def _agg_progress_matrix(build: Build) -> list[Batch]:
-    values = [*_in_dimensions(build), _student_group(), *_suppressed(build, (), "n_students"),
+    values = [*_in_dimensions(build), *_suppressed(build, (), "n_students"),
               null_when("n_students", "is_suppressed == True")]
     # within one matrix row (or column), a single hidden cell could be recovered from the total
     lone = build.problems(
@@ -661,7 +650,7 @@ def _fct_interventions(build: Build) -> list[Batch]:
 def _agg_mtss_tiers(build: Build) -> list[Batch]:
     shares = ("pct_tier1", "pct_tier2", "pct_tier3")
     figures = ("n_tier1", "n_tier2", "n_tier3", *shares)
-    values = [*_in_dimensions(build), _student_group(), *_percent(*shares), *_suppressed(build, figures, "n_students")]
+    values = [*_in_dimensions(build), *_percent(*shares), *_suppressed(build, figures, "n_students")]
     return [_values_batch(build, "agg_mtss_tiers", values)]
 
 

@@ -19,10 +19,6 @@ import pyarrow
 from ingestion.canonical import LINEAGE_COLUMNS, RESULT_COLUMNS
 from ingestion.formats import FORMATS
 
-STUDENT_GROUP = (
-    r"^(?:all|economically_disadvantaged|english_learner|students_with_disabilities"
-    r"|race_ethnicity:[a-z_]+|gender:[a-z_]+)$"
-)
 PERCENT = [pa.Check.in_range(0, 100)]
 COUNTS = ("n_students", "n_tested", "n_proficient")
 SHARES = ("pct_proficient", "pct_below_expectation", "pct_at_expectation", "pct_above_expectation")
@@ -42,7 +38,7 @@ def agg_school_proficiency_schema(minimum_n: int) -> pa.DataFrameSchema:
             "grade_level": pa.Column(checks=pa.Check.in_range(-1, 12), nullable=False),
             "subject": pa.Column(str, nullable=False),
             "measure_id": pa.Column(str, nullable=False),
-            "student_group": pa.Column(str, pa.Check.str_matches(STUDENT_GROUP), nullable=False),
+            "student_group": pa.Column(str, nullable=False),
             **{c: pa.Column(checks=pa.Check.ge(0), nullable=True) for c in COUNTS},
             **{c: pa.Column(checks=PERCENT, nullable=True) for c in SHARES},
             "mean_scale_score": pa.Column(nullable=True),

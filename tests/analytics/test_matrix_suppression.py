@@ -13,11 +13,23 @@ KEYS = ["school_id"]
 LEVELS = ("A", "B", "C")
 
 
+def kinds(group: str) -> dict[str, str]:
+    """The family and kind of a student group, as int_roster__student_groups_listed lists them."""
+    if group == "all":
+        return {"group_family": "all", "group_kind": "all"}
+    if ":" in group:
+        return {"group_family": group.split(":")[0], "group_kind": "partition"}
+    return {"group_family": group, "group_kind": "one_group"}
+
+
 def matrix(rows: list[list[int]], group: str = "all", school: str = "s1") -> pd.DataFrame:
     """One 3 x 3 matrix: rows[i][j] students moved from LEVELS[i] to LEVELS[j]."""
     return pd.DataFrame(
         [
-            {"school_id": school, "student_group": group, "from_level": f, "to_level": t, "n_students": rows[i][j]}
+            {
+                "school_id": school, "student_group": group, **kinds(group),
+                "from_level": f, "to_level": t, "n_students": rows[i][j],
+            }
             for i, f in enumerate(LEVELS)
             for j, t in enumerate(LEVELS)
         ]
@@ -27,7 +39,10 @@ def matrix(rows: list[list[int]], group: str = "all", school: str = "s1") -> pd.
 def cell(level: str, group: str = "all", n: int = 0, school: str = "s1") -> pd.DataFrame:
     """A 1 x 1 matrix (every student stayed at `level`): no row or column rule applies."""
     return pd.DataFrame(
-        [{"school_id": school, "student_group": group, "from_level": level, "to_level": level, "n_students": n}]
+        [{
+            "school_id": school, "student_group": group, **kinds(group),
+            "from_level": level, "to_level": level, "n_students": n,
+        }]
     )
 
 
@@ -129,3 +144,9 @@ def test_no_cells_give_no_flags():
     empty = matrix([[0] * 3] * 3).iloc[0:0]
     assert suppress_transition_matrices(empty, 10, KEYS).shape == (0,)
     assert np.all(suppress_transition_matrices(matrix([[0] * 3] * 3), 10, KEYS))
+
+
+def test_an_unknown_group_kind_is_refused():
+    cells = cell("A", "all", 12).assign(group_kind="subgroup")
+    with pytest.raises(ValueError, match="unknown group kind"):
+        suppress_transition_matrices(cells, 10, KEYS)

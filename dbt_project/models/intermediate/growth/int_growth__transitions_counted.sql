@@ -25,7 +25,7 @@ matrix_measures as (
 
 student_groups as (
 
-    select * from {{ ref('int_growth__student_groups_listed') }}
+    select * from {{ ref('int_roster__student_groups_listed') }}
 
 ),
 
@@ -122,7 +122,7 @@ matrices as (
 
 group_values as (
 
-    select distinct student_group
+    select distinct student_group, group_family, group_kind
     from student_groups
 
 ),
@@ -132,6 +132,8 @@ spine as (
     select
         matrices.*,
         group_values.student_group,
+        group_values.group_family,
+        group_values.group_kind,
         from_levels.performance_level as from_level,
         from_levels.performance_level_rank as from_level_rank,
         to_levels.performance_level as to_level,

@@ -8,12 +8,6 @@ tiers as (
 
 ),
 
-students as (
-
-    select * from {{ ref('int_roster__students_joined') }}
-
-),
-
 district as (
 
     select * from {{ ref('stg_config__district') }}
@@ -22,38 +16,7 @@ district as (
 
 student_groups as (
 
-    select student_key, 'all' as student_group
-    from students
-
-    union all
-
-    select student_key, 'economically_disadvantaged' as student_group
-    from students
-    where is_economically_disadvantaged
-
-    union all
-
-    select student_key, 'english_learner' as student_group
-    from students
-    where is_english_learner
-
-    union all
-
-    select student_key, 'students_with_disabilities' as student_group
-    from students
-    where has_disability
-
-    union all
-
-    select student_key, {{ dbt.concat(["'race_ethnicity:'", 'race_ethnicity']) }} as student_group
-    from students
-    where race_ethnicity is not null
-
-    union all
-
-    select student_key, {{ dbt.concat(["'gender:'", 'gender']) }} as student_group
-    from students
-    where gender is not null
+    select * from {{ ref('int_roster__student_groups_listed') }}
 
 ),
 
@@ -102,7 +65,7 @@ cells as (
 -- never tells that a small group exists at a school
 group_values as (
 
-    select distinct student_group
+    select distinct student_group, group_family, group_kind
     from student_groups
 
 ),
@@ -111,7 +74,9 @@ spine as (
 
     select
         cells.*,
-        group_values.student_group
+        group_values.student_group,
+        group_values.group_family,
+        group_values.group_kind
 
     from cells
     cross join group_values
@@ -127,14 +92,14 @@ counted as (
         spine.grade_level,
         spine.subject,
         spine.student_group,
+        spine.group_family,
+        spine.group_kind,
         coalesce(tier_counts.n_students, 0) as n_students,
         coalesce(tier_counts.n_tier1, 0) as n_tier1,
         coalesce(tier_counts.n_tier2, 0) as n_tier2,
-        coalesce(tier_counts.n_tier3, 0) as n_tier3,
-        coalesce(tier_counts.n_students, 0) < district.minimum_n as is_suppressed
+        coalesce(tier_counts.n_tier3, 0) as n_tier3
 
     from spine
-    cross join district
     left join tier_counts
         on tier_counts.school_id = spine.school_id
         and tier_counts.school_year = spine.school_year
@@ -145,132 +110,12 @@ counted as (
 
 ),
 
--- Complementary suppression, as in agg_school_proficiency: a one-group cell (economically
--- disadvantaged, English learner, with disabilities) is hidden when fewer than the minimum of the
--- cell's students are outside the group; in a partition (race/ethnicity, gender), when one hidden
--- cell with students (or the students with no value) would be the only unknown left after
--- subtracting the shown cells from 'all', the smallest shown cell of the partition is hidden too.
-all_students as (
-
-    select
-        school_id,
-        school_year,
-        window_name,
-        grade_level,
-        subject,
-        n_students as all_students
-
-    from counted
-    where student_group = 'all'
-
-),
-
-with_family as (
-
-    select
-        counted.*,
-        all_students.all_students,
-        case
-            when counted.student_group in ('economically_disadvantaged', 'english_learner', 'students_with_disabilities')
-                then 'one_group'
-            when counted.student_group like 'race_ethnicity:%' then 'race_ethnicity'
-            when counted.student_group like 'gender:%' then 'gender'
-        end as group_family
-
-    from counted
-    inner join all_students
-        on all_students.school_id = counted.school_id
-        and all_students.school_year = counted.school_year
-        and all_students.window_name = counted.window_name
-        and all_students.grade_level = counted.grade_level
-        and all_students.subject = counted.subject
-
-),
-
-partitions as (
-
-    select
-        school_id,
-        school_year,
-        window_name,
-        grade_level,
-        subject,
-        group_family,
-        sum(case when is_suppressed and n_students > 0 then 1 else 0 end) as hidden_with_students,
-        max(all_students) - sum(n_students) as students_without_value
-
-    from with_family
-    where group_family in ('race_ethnicity', 'gender')
-    group by
-        school_id,
-        school_year,
-        window_name,
-        grade_level,
-        subject,
-        group_family
-
-),
-
-ranked as (
-
-    select
-        with_family.*,
-        partitions.hidden_with_students,
-        partitions.students_without_value,
-        row_number() over (
-            partition by
-                with_family.school_id, with_family.school_year, with_family.window_name,
-                with_family.grade_level, with_family.subject, with_family.group_family,
-                with_family.is_suppressed
-            order by with_family.n_students, with_family.student_group
-        ) as smallest_first
-
-    from with_family
-    left join partitions
-        on partitions.school_id = with_family.school_id
-        and partitions.school_year = with_family.school_year
-        and partitions.window_name = with_family.window_name
-        and partitions.grade_level = with_family.grade_level
-        and partitions.subject = with_family.subject
-        and partitions.group_family = with_family.group_family
-
-),
-
-protected as (
-
-    select
-        ranked.school_id,
-        ranked.school_year,
-        ranked.window_name,
-        ranked.grade_level,
-        ranked.subject,
-        ranked.student_group,
-        ranked.n_students,
-        ranked.n_tier1,
-        ranked.n_tier2,
-        ranked.n_tier3,
-        ranked.is_suppressed
-            or coalesce(
-                ranked.group_family = 'one_group'
-                and ranked.all_students - ranked.n_students between 1 and district.minimum_n - 1,
-                false
-            )
-            or coalesce(
-                ranked.group_family in ('race_ethnicity', 'gender')
-                and not ranked.is_suppressed
-                and ranked.smallest_first = 1
-                and (
-                    (ranked.hidden_with_students = 1 and ranked.students_without_value = 0)
-                    or (ranked.hidden_with_students = 0
-                        and ranked.students_without_value between 1 and district.minimum_n - 1)
-                ),
-                false
-            ) as is_suppressed
-
-    from ranked
-    cross join district
-
-),
+-- small cells, and the cells that subtraction from 'all' would give back
+{{ suppress_small_cells(
+    'counted',
+    ['school_id', 'school_year', 'window_name', 'grade_level', 'subject'],
+    'n_students'
+) }},
 
 final as (
 
@@ -295,7 +140,7 @@ final as (
         {%- endfor %}
         cast(is_suppressed as boolean) as is_suppressed
 
-    from protected
+    from suppressed
 
 )
 

@@ -6,12 +6,6 @@ results as (
 
 ),
 
-students as (
-
-    select * from {{ ref('int_roster__students_joined') }}
-
-),
-
 enrollments as (
 
     select * from {{ ref('int_roster__enrollments_dated') }}
@@ -32,38 +26,7 @@ district as (
 
 student_groups as (
 
-    select student_key, 'all' as student_group
-    from students
-
-    union all
-
-    select student_key, 'economically_disadvantaged' as student_group
-    from students
-    where is_economically_disadvantaged
-
-    union all
-
-    select student_key, 'english_learner' as student_group
-    from students
-    where is_english_learner
-
-    union all
-
-    select student_key, 'students_with_disabilities' as student_group
-    from students
-    where has_disability
-
-    union all
-
-    select student_key, {{ dbt.concat(["'race_ethnicity:'", 'race_ethnicity']) }} as student_group
-    from students
-    where race_ethnicity is not null
-
-    union all
-
-    select student_key, {{ dbt.concat(["'gender:'", 'gender']) }} as student_group
-    from students
-    where gender is not null
+    select * from {{ ref('int_roster__student_groups_listed') }}
 
 ),
 
@@ -181,7 +144,7 @@ tested_cells as (
 -- presence of a row never tells that a small group exists at a school
 group_values as (
 
-    select distinct student_group
+    select distinct student_group, group_family, group_kind
     from student_groups
 
 ),
@@ -190,7 +153,9 @@ spine as (
 
     select
         tested_cells.*,
-        group_values.student_group
+        group_values.student_group,
+        group_values.group_family,
+        group_values.group_kind
 
     from tested_cells
     cross join group_values
@@ -207,17 +172,17 @@ counted as (
         spine.subject,
         spine.measure_id,
         spine.student_group,
+        spine.group_family,
+        spine.group_kind,
         coalesce(enrolled_counts.n_students, 0) as n_students,
         coalesce(tested_counts.n_tested, 0) as n_tested,
         coalesce(tested_counts.n_proficient, 0) as n_proficient,
         coalesce(tested_counts.n_below_expectation, 0) as n_below_expectation,
         coalesce(tested_counts.n_at_expectation, 0) as n_at_expectation,
         coalesce(tested_counts.n_above_expectation, 0) as n_above_expectation,
-        tested_counts.mean_scale_score,
-        coalesce(tested_counts.n_tested, 0) < district.minimum_n as is_suppressed
+        tested_counts.mean_scale_score
 
     from spine
-    cross join district
     left join tested_counts
         on tested_counts.school_id = spine.school_id
         and tested_counts.school_year = spine.school_year
@@ -234,137 +199,12 @@ counted as (
 
 ),
 
--- Complementary suppression: a hidden cell must not be recoverable by subtraction.
--- A one-group cell (economically disadvantaged, English learner, with disabilities) is hidden
--- when the students outside the group are fewer than the minimum (all minus group would show
--- them). In a partition (race/ethnicity, gender), hidden cells with students plus the students
--- with no value (all minus the sum of the cells) must not be exactly one quantity: when they
--- are, the smallest shown cell of the partition is hidden too.
-all_students as (
-
-    select
-        school_id,
-        school_year,
-        window_name,
-        grade_level,
-        measure_id,
-        n_tested as all_tested
-
-    from counted
-    where student_group = 'all'
-
-),
-
-with_family as (
-
-    select
-        counted.*,
-        all_students.all_tested,
-        case
-            when counted.student_group in ('economically_disadvantaged', 'english_learner', 'students_with_disabilities')
-                then 'one_group'
-            when counted.student_group like 'race_ethnicity:%' then 'race_ethnicity'
-            when counted.student_group like 'gender:%' then 'gender'
-        end as group_family
-
-    from counted
-    inner join all_students
-        on all_students.school_id = counted.school_id
-        and all_students.school_year = counted.school_year
-        and all_students.window_name = counted.window_name
-        and all_students.grade_level = counted.grade_level
-        and all_students.measure_id = counted.measure_id
-
-),
-
-partitions as (
-
-    select
-        school_id,
-        school_year,
-        window_name,
-        grade_level,
-        measure_id,
-        group_family,
-        sum(case when is_suppressed and n_tested > 0 then 1 else 0 end) as hidden_with_students,
-        max(all_tested) - sum(n_tested) as students_without_value
-
-    from with_family
-    where group_family in ('race_ethnicity', 'gender')
-    group by
-        school_id,
-        school_year,
-        window_name,
-        grade_level,
-        measure_id,
-        group_family
-
-),
-
-ranked as (
-
-    select
-        with_family.*,
-        partitions.hidden_with_students,
-        partitions.students_without_value,
-        row_number() over (
-            partition by
-                with_family.school_id, with_family.school_year, with_family.window_name,
-                with_family.grade_level, with_family.measure_id, with_family.group_family,
-                with_family.is_suppressed
-            order by with_family.n_tested, with_family.student_group
-        ) as smallest_first
-
-    from with_family
-    left join partitions
-        on partitions.school_id = with_family.school_id
-        and partitions.school_year = with_family.school_year
-        and partitions.window_name = with_family.window_name
-        and partitions.grade_level = with_family.grade_level
-        and partitions.measure_id = with_family.measure_id
-        and partitions.group_family = with_family.group_family
-
-),
-
-protected as (
-
-    select
-        ranked.school_id,
-        ranked.school_year,
-        ranked.window_name,
-        ranked.grade_level,
-        ranked.subject,
-        ranked.measure_id,
-        ranked.student_group,
-        ranked.n_students,
-        ranked.n_tested,
-        ranked.n_proficient,
-        ranked.n_below_expectation,
-        ranked.n_at_expectation,
-        ranked.n_above_expectation,
-        ranked.mean_scale_score,
-        ranked.is_suppressed
-            or coalesce(
-                ranked.group_family = 'one_group'
-                and ranked.all_tested - ranked.n_tested between 1 and district.minimum_n - 1,
-                false
-            )
-            or coalesce(
-                ranked.group_family in ('race_ethnicity', 'gender')
-                and not ranked.is_suppressed
-                and ranked.smallest_first = 1
-                and (
-                    (ranked.hidden_with_students = 1 and ranked.students_without_value = 0)
-                    or (ranked.hidden_with_students = 0
-                        and ranked.students_without_value between 1 and district.minimum_n - 1)
-                ),
-                false
-            ) as is_suppressed
-
-    from ranked
-    cross join district
-
-),
+-- small cells, and the cells that subtraction from 'all' would give back
+{{ suppress_small_cells(
+    'counted',
+    ['school_id', 'school_year', 'window_name', 'grade_level', 'measure_id'],
+    'n_tested'
+) }},
 
 final as (
 
@@ -398,7 +238,7 @@ final as (
         end as mean_scale_score,
         cast(is_suppressed as boolean) as is_suppressed
 
-    from protected
+    from suppressed
 
 )
 

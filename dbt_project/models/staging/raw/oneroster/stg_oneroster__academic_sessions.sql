@@ -3,7 +3,7 @@ with
 source as (
 
     select * from {{ source('raw', 'oneroster_academic_sessions') }}
-    {{ latest_delivery() }}
+    {{ latest_delivery(source('raw', 'oneroster_academic_sessions')) }}
 
 ),
 

@@ -3,7 +3,7 @@ with
 source as (
 
     select * from {{ source('raw', 'oneroster_orgs') }}
-    {{ latest_delivery() }}
+    {{ latest_delivery(source('raw', 'oneroster_orgs')) }}
 
 ),
 

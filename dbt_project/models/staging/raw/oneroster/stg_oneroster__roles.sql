@@ -18,7 +18,7 @@ source as (
 
     {% if present -%}
     select * from {{ relation }}
-    {{ latest_delivery() }}
+    {{ latest_delivery(relation) }}
     {%- else -%}
     select
         cast(null as {{ dbt.type_string() }}) as source_file,

@@ -27,7 +27,7 @@ with
 source as (
 
     select * from {{ relation }}
-    {{ latest_delivery() }}
+    {{ latest_delivery(relation) }}
 
 ),
 
@@ -56,11 +56,18 @@ primary_roles as (
         user_role,
         org_sourced_id
 
-    from roles
-    qualify row_number() over (
-        partition by user_sourced_id
-        order by case when role_type = 'primary' then 0 else 1 end, source_row
-    ) = 1
+    from (
+        select
+            user_sourced_id,
+            user_role,
+            org_sourced_id,
+            row_number() over (
+                partition by user_sourced_id
+                order by case when role_type = 'primary' then 0 else 1 end, source_row
+            ) as role_rank
+        from roles
+    ) as ranked_roles
+    where role_rank = 1
 
 ),
 
