@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from analytics.funding import FundingConfig
 
-GRADES = {"PK": -1, "K": 0, **{str(g): g for g in range(1, 13)}}
-ALL_GRADES = list(range(-1, 13))
+from .grades import GRADE_LEVELS, grade_level
+
+ALL_GRADES = list(GRADE_LEVELS)
 
 
 class ConfigError(Exception):
@@ -444,8 +445,8 @@ class CutScoreRow(_Strict):
     @field_validator("grade_level")
     @classmethod
     def _valid_grade(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value != "*" and value not in GRADES:
+        value = value.strip()
+        if value != "*" and grade_level(value) is None:
             raise ValueError(f"'{value}' is not a grade (use PK, K, 1-12 or * for every grade)")
         return value
 
@@ -806,7 +807,7 @@ def _mtss_definitions(
     frame = pd.DataFrame([n.model_dump() for n in norm_rows], columns=ROI_NORM_COLUMNS)
     frame["line"] = range(2, len(frame) + 2)
     frame["is_specific"] = frame["grade_level"] != "*"
-    frame["grade_level"] = frame["grade_level"].map(lambda g: ALL_GRADES if g == "*" else [GRADES[g]])
+    frame["grade_level"] = frame["grade_level"].map(lambda g: ALL_GRADES if g == "*" else [grade_level(g)])
     frame = frame.explode("grade_level")
     repeated = frame[frame.duplicated(["measure_id", "grade_level", "is_specific"], keep="first")]
     for row in repeated.itertuples():
@@ -893,7 +894,7 @@ def _expand_cut_scores(cuts: pd.DataFrame, window_names: list[str]) -> pd.DataFr
     """Replace '*' grades and windows by one row per grade and per window (a specific row wins)."""
     frame = cuts.copy()
     frame["is_specific"] = (frame["grade_level"] != "*").astype(int) + (frame["window_name"] != "*").astype(int)
-    frame["grade_level"] = frame["grade_level"].map(lambda g: ALL_GRADES if g == "*" else [GRADES[g]])
+    frame["grade_level"] = frame["grade_level"].map(lambda g: ALL_GRADES if g == "*" else [grade_level(g)])
     frame["window_name"] = frame["window_name"].map(lambda w: window_names if w == "*" else [w])
     frame = frame.explode("grade_level").explode("window_name")
     frame["grade_level"] = frame["grade_level"].astype(int)

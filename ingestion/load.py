@@ -37,27 +37,7 @@ from .files import (
 )
 from .formats import RECORD_FORMATS, RESULT_TABLES, closest_format, detect_format, missing_identifying
 from .formats.base import RecordFormat, ResultFormat, RosterFormat, alternatives, first_present, q, repeated_columns
-
-GRADE_SQL = """
-case
-    when {x} is null then null
-    when upper({x}) in ('K', 'KG', 'KF', 'KH', 'KINDERGARTEN', '0', '00', 'ZERO') then 0
-    when upper({x}) in ('PK', 'PREK', 'PRE-K', 'P', '-1', 'PRE-KINDERGARTEN') then -1
-    when try_cast({x} as integer) is not null then try_cast({x} as integer)
-    else coalesce(
-        try_cast(regexp_extract(upper({x}), '^(?:GRADE\\s*)?(\\d{{1,2}})(?:ST|ND|RD|TH)?(?:\\s*GRADE)?$', 1) as integer),
-        case regexp_replace(upper({x}), '^GRADE\\s*|\\s*GRADE$', '', 'g')
-            when 'ONE' then 1 when 'FIRST' then 1 when 'TWO' then 2 when 'SECOND' then 2
-            when 'THREE' then 3 when 'THIRD' then 3 when 'FOUR' then 4 when 'FOURTH' then 4
-            when 'FIVE' then 5 when 'FIFTH' then 5 when 'SIX' then 6 when 'SIXTH' then 6
-            when 'SEVEN' then 7 when 'SEVENTH' then 7 when 'EIGHT' then 8 when 'EIGHTH' then 8
-            when 'NINE' then 9 when 'NINTH' then 9 when 'TEN' then 10 when 'TENTH' then 10
-            when 'ELEVEN' then 11 when 'ELEVENTH' then 11 when 'TWELVE' then 12 when 'TWELFTH' then 12
-            when 'KINDERGARTEN' then 0
-        end
-    )
-end
-"""
+from .grades import grade_sql
 
 # The spring year of a school year written as "2021-2022", "Fall 2021-2022", "2021-22" or "2022".
 SCHOOL_YEAR_SQL = """
@@ -550,8 +530,8 @@ def _prepare_results(con, landing_file: LandingFile, layout: TextLayout, fmt: Re
             {text('reported_period')} as reported_period,
             {_date_sql(text('assessment_date'), date_formats)} as assessment_date,
             try_strptime({text('assessment_time')}, {TIME_FORMATS})::time as assessment_time,
-            {GRADE_SQL.format(x=text('enrolled_grade'))} as enrolled_grade,
-            {GRADE_SQL.format(x=text('assessed_grade'))} as assessed_grade,
+            {grade_sql(text('enrolled_grade'))} as enrolled_grade,
+            {grade_sql(text('assessed_grade'))} as assessed_grade,
             {num(text('standard_error'))} as standard_error,
             {SCHOOL_YEAR_SQL.format(x=text('school_year'))} as reported_school_year,
             {num(text('typical_growth'))} as typical_growth,

@@ -1,16 +1,13 @@
-{#- Grade codes as written by the SIS and vendors ('PK', 'KG', 'K', '01', '1', ...) to the
-    INTEGER grade_level used everywhere downstream: PK = -1, K = 0, then 1..12.
-    Codes outside that range (e.g. 'UG', 'Other') become NULL. -#}
+{#- Grade codes as written by the SIS and vendors ('PK', 'KG', 'K', '01', '1', '3rd Grade', ...) to
+    the INTEGER grade_level used everywhere downstream: PK = -1, K = 0, then 1..12, by the one
+    crosswalk, the `grade_codes` var of dbt_project.yml (ingestion.grades reads the same var and
+    normalises the same way). Codes outside it (e.g. 'TK', 'UG', 'Other') become NULL. -#}
 {% macro grade_code_to_integer(expression) -%}
-    case upper(trim({{ expression }}))
-        when 'PK' then -1
-        when 'KG' then 0
-        when 'K' then 0
-        {%- for grade in range(1, 13) %}
-        when '{{ grade }}' then {{ grade }}
-        {%- if grade < 10 %}
-        when '0{{ grade }}' then {{ grade }}
-        {%- endif %}
+    case trim(replace(upper(trim({{ expression }})), 'GRADE', ''))
+        {%- for entry in var('grade_codes') %}
+        {%- for code in entry['codes'] %}
+        when '{{ code | string | trim | upper | replace('GRADE', '') | trim }}' then {{ entry['grade_level'] }}
+        {%- endfor %}
         {%- endfor %}
     end
 {%- endmacro %}
