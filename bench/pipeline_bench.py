@@ -79,7 +79,7 @@ def dbt_build(paths: Paths) -> float:
 
 def generate(out: Path, students: int, schools: int, years: int, seed: int) -> float:
     return run_child(
-        [sys.executable, "-m", "ingestion.synthetic", "--students", str(students), "--schools", str(schools),
+        [sys.executable, "-m", "synthetic", "--students", str(students), "--schools", str(schools),
          "--years", str(years), "--seed", str(seed), "--out", str(out)],
         cwd=ROOT, stdout=subprocess.DEVNULL,
     )

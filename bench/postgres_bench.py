@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from quality.postgres import publish_postgres, start_temporary_server  # noqa: E402
+from publication.postgres import publish_postgres  # noqa: E402
+from tests.postgres.server import start_temporary_server  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 300_000
 

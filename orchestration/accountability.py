@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from quality.spreadsheet import write_csv, write_xlsx
+from publication.spreadsheet import write_csv, write_xlsx
 
 RESTRICTED_FILE = "district.duckdb"
 

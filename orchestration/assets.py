@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from ingestion.formats import BOOKKEEPING_TABLES, RECORD_TABLES, RESULT_TABLES, ROSTER_TABLES
-from quality import contract
+from publication import contract
 
 from . import stages
 from .settings import Paths, ensure_student_key_secret

@@ -286,7 +286,7 @@ def generate(
     roster_version: str = "1.1", roster_zip: bool = False,
 ) -> None:
     """Generate a synthetic district: vendor export files plus the ground truth used to make them."""
-    from ingestion.synthetic import generate_district
+    from synthetic import generate_district
 
     with console.status(f"Generating {students} students, {schools} schools, {years} years"):
         started = time.monotonic()
@@ -322,7 +322,7 @@ def demo(students: int, schools: int, years: int, seed: int, demo_dir: str, ware
 @_warehouse
 def status(warehouse: str) -> None:
     """The last run, what is published, and which checks passed or failed."""
-    from quality.publish import read_manifest
+    from publication.publish import read_manifest
 
     paths = Paths(Path(warehouse).resolve(), Path(warehouse).resolve(), Path(warehouse).resolve())
     last = paths.runs_dir / "last_run.json"
@@ -372,7 +372,7 @@ def status(warehouse: str) -> None:
 @_warehouse
 def rollback_command(to_run_id: str | None, warehouse: str) -> None:
     """Make an earlier kept publication the current one again (one atomic switch; readers never see a mix)."""
-    from quality.publish import PublicationError, kept_publications, read_manifest, rollback
+    from publication.publish import PublicationError, kept_publications, read_manifest, rollback
 
     published = _published_dir(warehouse)
     if not kept_publications(published):
@@ -508,7 +508,7 @@ def funding(config_file: str, counts_file: str | None, fiscal_year: int | None, 
     out = Path(out_file) if out_file else Path(warehouse).resolve() / "reports" / (
         f"funding-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
-    from quality.spreadsheet import write_csv
+    from publication.spreadsheet import write_csv
 
     write_csv(schools, out)
     write_csv(lines, out.with_name(out.stem + "-lines.csv"))

@@ -102,7 +102,7 @@ def growth_percentiles_command(input_file: str, output_file: str, max_priors: in
     cannot be used, naming the file, the line and the column.
     """
     from analytics.sgp import DEFAULT_MIN_COHORT, OUTPUT_COLUMNS, growth_percentiles
-    from quality.spreadsheet import write_csv
+    from publication.spreadsheet import write_csv
 
     started = time.monotonic()
     source = Path(input_file)

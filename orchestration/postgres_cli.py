@@ -39,7 +39,7 @@ def publish_command(url: str | None, warehouse: str, config_dir: str) -> None:
     Exits 2 when the URL is missing or bad, the server cannot be reached, the access files
     have problems, or there is no publication to load.
     """
-    from quality.postgres import (
+    from publication.postgres import (
         AccessConfigError,
         PostgresPublicationError,
         PostgresUnavailable,

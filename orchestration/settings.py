@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from quality.contract import DBT_PROJECT_DIR  # noqa: F401
+from publication.contract import DBT_PROJECT_DIR  # noqa: F401
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ class Paths:
 def private_files() -> None:
     """Everything this process and its subprocesses (dbt) create is readable by its owner only.
 
-    Publication opens up the public file and the manifest explicitly (quality.publish).
+    Publication opens up the public file and the manifest explicitly (publication.publish).
     """
     os.umask(0o077)
 

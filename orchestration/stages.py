@@ -12,14 +12,14 @@ import duckdb
 
 from ingestion.config_loader import load_definitions, write_config_schema
 from ingestion.load import IngestRules, IngestSummary, ingest_landing
+from publication import contract
+from publication.contract import ensure_dbt_manifest  # noqa: F401  (the manifest the assets are built from)
+from publication.publish import Publication, publish, read_manifest
 from quality.checks import CheckResult, run_gate_checks, run_raw_checks
 from quality.checks import check_catalog as checks_catalog
 from quality.expectations import run_expectations
-from quality import contract
-from quality.contract import ensure_dbt_manifest  # noqa: F401  (the manifest the assets are built from)
-from quality.publish import Publication, publish, read_manifest
-from quality.roster_checks import ACCEPT_ENV, RosterRules, latest_deliveries
 from quality.report import append_history, quality_run_row, read_history, with_run, write_quality_report
+from quality.roster_checks import ACCEPT_ENV, RosterRules, latest_deliveries
 
 from .settings import Paths
 

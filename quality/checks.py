@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from . import contract
+from publication import contract
+
 from .schemas import agg_school_proficiency_schema
 
 
@@ -52,7 +53,7 @@ def _sql_check(
 
 
 def gated_marts() -> dict[str, tuple[str, ...]]:
-    """Marts that must never be empty, with their grains, as their YAML declares them (quality.contract)."""
+    """Marts that must never be empty, with their grains, as their YAML declares them (publication.contract)."""
     return {name: mart.grain for name, mart in contract.marts().items() if mart.never_empty}
 
 

@@ -6,7 +6,7 @@ quality/schemas.py, reading it in rowid ranges of RAW_CHUNK_ROWS rows, so memory
 whatever the table's size. One CheckResult per table, named `raw_<table>_schema`.
 
 `run_expectations(con, published_dir, minimum_n)` runs one Great Expectations suite per mart of
-the published marts (quality.contract), on pandas frames pulled from the build database's `marts`
+the published marts (publication.contract), on pandas frames pulled from the build database's `marts`
 schema, and returns one CheckResult per mart named `<mart>_expectations`. Every expectation
 protects published numbers, so every result is blocking. What each suite sees:
 
@@ -42,10 +42,11 @@ from pandera.errors import SchemaErrors
 from ingestion.canonical import LINEAGE_COLUMNS
 from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
 
+from publication import contract
+from publication.publish import IDENTIFYING_COLUMNS, read_manifest
+
 from . import schemas
-from . import contract
 from .checks import CheckResult
-from .publish import IDENTIFYING_COLUMNS, read_manifest
 
 RAW_CHUNK_ROWS = 250_000
 SAMPLE_ROWS = 100_000

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from quality.dashboard_queries import (
+from publication.dashboard_queries import (
     QueryFailure,
     check_pages,
     compile_block,
@@ -176,7 +176,7 @@ def test_block_references_inputs_and_parameters_are_substituted(tmp_path):
 
 
 def test_the_command_exits_non_zero_when_a_query_fails(tmp_path, capsys):
-    from quality.dashboard_queries import main
+    from publication.dashboard_queries import main
 
     good = make_public_db(tmp_path / "good.duckdb")
     bad = make_public_db(tmp_path / "bad.duckdb", rename=("subject", "subject_area"))

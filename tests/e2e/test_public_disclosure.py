@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from quality.disclosure import PUBLIC_RULES
+from publication.disclosure import PUBLIC_RULES
 from tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.e2e

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from quality.publish import publish, read_manifest
+from publication.publish import publish, read_manifest
 from tests.conftest import CONFIG_DIR, SPT, TEST_SECRET, PipelineRun, spt
 
 pytestmark = pytest.mark.e2e

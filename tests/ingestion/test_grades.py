@@ -10,7 +10,7 @@ import yaml
 
 from ingestion.config_loader import CutScoreRow
 from ingestion.grades import DBT_PROJECT_FILE, grade_codes, grade_level, grade_sql
-from quality.contract import DBT_PROJECT_DIR
+from publication.contract import DBT_PROJECT_DIR
 
 SPELLINGS = {
     "PK": -1, "Pre-K": -1, "prek": -1, "-1": -1,

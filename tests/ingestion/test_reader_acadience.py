@@ -18,7 +18,7 @@ from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.formats.headers import ACADIENCE_READING_HEADER
 from ingestion.load import IngestRules, IngestSummary, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEFINITIONS = load_definitions(CONFIG_DIR)

@@ -18,8 +18,8 @@ from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.formats.headers import DIBELS8_BENCHMARK_HEADER, DIBELS8_PM_HEADER
 from ingestion.load import IngestRules, IngestSummary, ingest_landing
-from ingestion.synthetic import generate_district
-from ingestion.synthetic.dibels8_pm import MAX_PROBES, MIN_PROBES, TYPICAL_WEEKLY_GROWTH
+from synthetic import generate_district
+from synthetic.dibels8_pm import MAX_PROBES, MIN_PROBES, TYPICAL_WEEKLY_GROWTH
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 RULES = IngestRules.from_definitions(load_definitions(CONFIG_DIR))

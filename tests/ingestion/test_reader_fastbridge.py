@@ -15,7 +15,7 @@ from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.formats.fastbridge import AREADING_HEADER, CBMREADING_HEADER, PROGRESS_MONITORING_HEADER
 from ingestion.load import IngestRules, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 FAMILY = "fastbridge"

@@ -16,7 +16,7 @@ from ingestion.formats import matching_formats
 from ingestion.formats.base import alternatives
 from ingestion.formats.iready import IREADY_ELA_HEADER, IREADY_MATH_HEADER
 from ingestion.load import IngestRules, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 FAMILY = "iready"

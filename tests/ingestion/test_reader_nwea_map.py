@@ -22,7 +22,7 @@ from ingestion.formats.headers import (
     MAP_COMBO_HEADER,
 )
 from ingestion.load import IngestRules, IngestSummary, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 RULES = IngestRules.from_definitions(load_definitions(CONFIG_DIR))

@@ -23,7 +23,7 @@ from ingestion.formats import matching_formats
 from ingestion.formats.headers import ONEROSTER_HEADERS
 from ingestion.formats.oneroster import ONEROSTER12_ROLES_HEADER, ONEROSTER12_USERS_HEADER
 from ingestion.load import IngestSummary
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 from orchestration import stages
 from orchestration.settings import DBT_PROJECT_DIR, Paths
 

@@ -25,7 +25,7 @@ from ingestion.formats.school_defined import (
     SCHOOL_MEASURES_HEADER,
 )
 from ingestion.load import IngestRules, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DISTRICT = {"students": 300, "schools": 3, "years": 2, "seed": 11}

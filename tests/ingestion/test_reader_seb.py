@@ -15,7 +15,7 @@ from ingestion.config_loader import load_definitions
 from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.load import IngestRules, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DISTRICT = {"students": 300, "schools": 3, "years": 2, "seed": 11}

@@ -15,7 +15,7 @@ from ingestion.config_loader import load_definitions
 from ingestion.formats import matching_formats
 from ingestion.formats.star import STAR_EARLY_LITERACY_HEADER, STAR_MATH_HEADER, STAR_READING_HEADER
 from ingestion.load import IngestRules, ingest_landing
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 FAMILY = "renaissance"

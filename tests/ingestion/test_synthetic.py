@@ -18,8 +18,8 @@ from ingestion.formats.headers import (
     MAP_COMBO_HEADER,
     ONEROSTER_HEADERS,
 )
-from ingestion.synthetic import generate_district
-from ingestion.synthetic.__main__ import main as cli_main
+from synthetic import generate_district
+from synthetic.__main__ import main as cli_main
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 YEARS = (2024, 2025, 2026)
@@ -146,7 +146,7 @@ def test_map_percentile_follows_the_norm_table():
     # Kindergarten reading, fall: norm mean 137, SD 13. A RIT of 137 is the 50th percentile.
     from scipy.special import ndtr
 
-    from ingestion.synthetic.norms import MAP_MEANS, MAP_SDS
+    from synthetic.norms import MAP_MEANS, MAP_SDS
 
     assert MAP_MEANS["reading"][0, 0] == 137 and MAP_MEANS["math"][8, 0] == 225
     assert round(100 * ndtr((150 - MAP_MEANS["reading"][0, 0]) / MAP_SDS["reading"][0])) == 84

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quality.contract import DBT_PROJECT_DIR
+from publication.contract import DBT_PROJECT_DIR
 
 ENGINE_ONLY = {
     "qualify": r"\bqualify\b",

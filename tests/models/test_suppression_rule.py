@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analytics.growth import suppress_transition_matrices
-from quality.contract import DBT_PROJECT_DIR
+from publication.contract import DBT_PROJECT_DIR
 
 MINIMUM_N = 10
 RACES = ("asian", "black", "hispanic_latino", "white")

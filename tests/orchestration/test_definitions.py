@@ -8,7 +8,7 @@ import pytest
 from orchestration.definitions import defs
 from orchestration.sensors import landing_fingerprint
 from orchestration.settings import Paths
-from quality import contract
+from publication import contract
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestion.synthetic import generate_district
+from synthetic import generate_district
 from orchestration.cli import demo
-from quality.postgres import load_access_config
+from publication.postgres import load_access_config
 from tests.conftest import CONFIG_DIR
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from quality.postgres import TemporaryServer, publish_postgres, start_temporary_server
+from publication.postgres import publish_postgres
+from tests.postgres.server import TemporaryServer, start_temporary_server
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 

@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.postgres_cli import publish_command
-from quality.postgres import AccessConfigError, PostgresPublicationError, load_access_config, publish_postgres
+from publication.postgres import AccessConfigError, PostgresPublicationError, load_access_config, publish_postgres
 
 from tests.postgres.conftest import readers_config_dir
 

@@ -9,7 +9,7 @@ import pytest
 
 from quality.checks import grain_is_unique, run_gate_checks, schema_conforms
 from quality.schemas import agg_school_proficiency_schema
-from quality.publish import PublicationError, kept_publications, publish, read_manifest, rollback
+from publication.publish import PublicationError, kept_publications, publish, read_manifest, rollback
 
 EMPTY_SUPPORT_MARTS = (Path(__file__).resolve().parents[1] / "fixtures" / "empty_support_marts.sql").read_text()
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from quality.expectations import run_expectations
-from quality import contract
+from publication import contract
 
 MINIMUM_N = 10
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from quality.disclosure import PUBLIC_RULES, DisclosureError, copy_public_table
+from publication.disclosure import PUBLIC_RULES, DisclosureError, copy_public_table
 
 
 def _coded(con, table: str, rows: str, columns: str, minimum_n: int = 10, order: str = "1"):

@@ -25,7 +25,7 @@ import duckdb
 from . import contract
 from .disclosure import DisclosureError, copy_public_table
 
-# Which marts are published, and to whom, is declared in each mart's YAML (quality.contract):
+# Which marts are published, and to whom, is declared in each mart's YAML (publication.contract):
 # student-level tables stay in the restricted file; the public file has aggregates only.
 IDENTIFYING_COLUMNS = frozenset(
     {
@@ -95,7 +95,7 @@ def publish(
     `run_id` names the publication; names must sort by time, since the newest versions are kept.
     `quality_runs` (a DataFrame, see quality.report) is published as `data_quality_runs` in both files.
     `minimum_n` is the district's small-cell size, used by the public file's disclosure rules
-    (quality.disclosure). The restricted files are readable by their owner only; the public file,
+    (publication.disclosure). The restricted files are readable by their owner only; the public file,
     the manifest and the folders leading to them are readable by everyone.
     """
     published_dir = Path(published_dir)

@@ -3,7 +3,7 @@
 import openpyxl
 import pandas as pd
 
-from quality.spreadsheet import neutralise_formulas, write_csv, write_xlsx
+from publication.spreadsheet import neutralise_formulas, write_csv, write_xlsx
 
 FRAME = pd.DataFrame(
     {

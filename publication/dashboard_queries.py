@@ -373,7 +373,7 @@ def _first_line(error: Exception) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m quality.dashboard_queries",
+        prog="python -m publication.dashboard_queries",
         description="Run every dashboard query against a published public.duckdb.",
     )
     parser.add_argument("--public", required=True, type=Path, help="path to the published public.duckdb")

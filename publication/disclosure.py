@@ -197,7 +197,7 @@ def copy_public_table(con: duckdb.DuckDBPyConnection, table: str, source: str, t
     if unclassified:
         raise DisclosureError(
             f"column(s) {', '.join(f'{table}.{c}' for c in unclassified)} have no public disclosure rule "
-            "(classify them in quality/disclosure.py before publishing them)"
+            "(classify them in publication/disclosure.py before publishing them)"
         )
     rules = PUBLIC_RULES[table]
     columns = _columns(con, source)

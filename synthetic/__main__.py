@@ -1,4 +1,4 @@
-"""python -m ingestion.synthetic --students N --schools N --years N --seed S --out DIR"""
+"""python -m synthetic --students N --schools N --years N --seed S --out DIR"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .generator import generate_district
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.synthetic", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m synthetic", description=__doc__)
     parser.add_argument("--students", type=int, default=2000, help="K-8 enrollment in the first year")
     parser.add_argument("--schools", type=int, default=6)
     parser.add_argument("--years", type=int, default=3)

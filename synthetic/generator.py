@@ -38,7 +38,7 @@ UNTESTED_RATE = 0.04
 # years, schools and students) and draws from its own random stream, so adding one never
 # changes the bytes of another family's files.
 OTHER_SOURCES = (dibels8_pm, acadience, iready, star, fastbridge, aimsweb, seb, school_defined, oneroster12)
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 # Truth values hold no commas or quotes; "none" fails loudly if one ever does.
 _TRUTH_WRITE = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from quality import contract
-from quality.contract import ContractError, marts_from_manifest
+from publication import contract
+from publication.contract import ContractError, marts_from_manifest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
