@@ -36,7 +36,7 @@ bench: setup
 
 ui: setup
 	SPT_LANDING_DIR=$(CURDIR)/demo/landing SPT_WAREHOUSE_DIR=$(CURDIR)/$(WAREHOUSE) \
-	SPT_BUILD_DB=$(CURDIR)/$(WAREHOUSE)/build.duckdb \
+	SPT_BUILD_DB=$(CURDIR)/$(WAREHOUSE)/build.duckdb PATH=$(CURDIR)/$(BIN):$$PATH \
 	$(BIN)/dagster dev -m orchestration.definitions
 
 docs: setup

@@ -3,13 +3,20 @@
 from datetime import datetime, timezone
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
 
 from ingestion.formats import BOOKKEEPING_TABLES, RECORD_TABLES, RESULT_TABLES, ROSTER_TABLES
 from publication import contract
 
 from . import stages
 from .settings import Paths, ensure_student_key_secret
+
+# The dbt project. Under `dagster dev` (`make ui`) prepare_if_dev parses it again as the code
+# loads, so an edited model shows at once; everywhere else contract.ensure_dbt_manifest parses it
+# only when one of its files changed.
+DBT_PROJECT = DbtProject(project_dir=contract.DBT_PROJECT_DIR, profiles_dir=contract.DBT_PROJECT_DIR)
+DBT_PROJECT.prepare_if_dev()
+contract.ensure_dbt_manifest()
 
 # Every config table dbt reads, each written by the definitions loader (a test holds the two equal).
 CONFIG_TABLES = contract.sources("config")
@@ -53,7 +60,7 @@ def landing_files(context: dg.AssetExecutionContext):
         yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)
 
 
-@dbt_assets(manifest=stages.ensure_dbt_manifest())
+@dbt_assets(manifest=DBT_PROJECT.manifest_path)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """dbt build: staging, intermediate and marts, with every dbt test."""
     ensure_student_key_secret(Paths.from_env().warehouse_dir)

@@ -10,7 +10,7 @@ from dagster_dbt import DbtCliResource
 
 from . import assets
 from .sensors import landing_sensor, daily_schedule, pipeline_job
-from .settings import DBT_PROJECT_DIR, private_files
+from .settings import private_files
 
 private_files()
 
@@ -22,8 +22,7 @@ defs = dg.Definitions(
     schedules=[daily_schedule],
     resources={
         "dbt": DbtCliResource(
-            project_dir=str(DBT_PROJECT_DIR),
-            profiles_dir=str(DBT_PROJECT_DIR),
+            project_dir=assets.DBT_PROJECT,
             dbt_executable=str(Path(sys.executable).parent / "dbt"),
         )
     },

@@ -13,7 +13,6 @@ import duckdb
 from ingestion.config_loader import load_definitions, write_config_schema
 from ingestion.load import IngestRules, IngestSummary, ingest_landing
 from publication import contract
-from publication.contract import ensure_dbt_manifest  # noqa: F401  (the manifest the assets are built from)
 from publication.publish import Publication, publish, read_manifest
 from quality.checks import CheckResult, run_gate_checks, run_raw_checks
 from quality.checks import check_catalog as checks_catalog

@@ -1,5 +1,6 @@
 """The Dagster graph: what assets and checks exist and how they are wired."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -102,3 +103,15 @@ def test_the_asset_graph_matches_its_reviewed_snapshot(graph):
     if os.environ.get("SPT_UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(current)
     assert current == SNAPSHOT.read_text()
+
+
+def test_dbt_runs_from_one_project_whose_manifest_is_current():
+    from orchestration import assets
+
+    resource = defs.resources["dbt"]
+    assert Path(resource.project_dir) == contract.DBT_PROJECT_DIR
+    assert assets.DBT_PROJECT.manifest_path == contract.DBT_PROJECT_DIR / "target" / "manifest.json"
+    # the manifest holds every mart the contract publishes
+    manifest = json.loads(assets.DBT_PROJECT.manifest_path.read_text())
+    models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    assert set(contract.published()) <= models
