@@ -50,7 +50,7 @@ def measure(landing: Path) -> dict:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
-    from ingestion.config_loader import load_definitions
+    from definitions import load_definitions
     from ingestion.load import IngestRules, ingest_landing
 
     rules = IngestRules.from_definitions(load_definitions(ROOT / "config"))

@@ -74,7 +74,7 @@ def run_pipeline(paths: Paths) -> dict:
     """Run config, ingestion, dbt, the gate and publish in-process; returns the run record."""
     from dagster import DagsterInstance, logger
 
-    from ingestion.config_loader import ConfigError, load_definitions
+    from definitions import ConfigError, load_definitions
 
     try:
         load_definitions(paths.config_dir)
@@ -246,7 +246,7 @@ def run(landing: str, config_dir: str, warehouse: str, accept_roster_change: boo
 
 def _publish_to_postgres_if_configured(paths: Paths) -> None:
     """With publication.postgres_url_env set (and that variable set), load the new publication into PostgreSQL."""
-    from ingestion.config_loader import load_definitions
+    from definitions import load_definitions
 
     variable = load_definitions(paths.config_dir).district.publication.postgres_url_env
     if not variable:
@@ -545,7 +545,7 @@ def sample_rosters(out_dir: str | None, school_year: int | None, window_name: st
 @_warehouse
 def check_sampling(draws: int, seed: int, out_file: str | None, config_dir: str, warehouse: str) -> None:
     """Check the grade 1-2 design where every student was assessed: interval coverage and bias over many draws."""
-    from ingestion.config_loader import ConfigError, load_definitions
+    from definitions import ConfigError, load_definitions
 
     from .accountability import check_design
 

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.config_loader import ConfigError, load_definitions
+from definitions import ConfigError, load_definitions
 from ingestion.load import FileOutcome, IngestRules
 
 from .settings import PROJECT_ROOT, Paths

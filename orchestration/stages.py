@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.config_loader import load_definitions, write_config_schema
+from definitions import load_definitions, write_config_schema
 from ingestion.load import IngestRules, IngestSummary, ingest_landing
 from publication import contract
 from publication.publish import Publication, publish, read_manifest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingestion.config_loader import DistrictDefinitions, calendar_days
+from definitions import DistrictDefinitions, calendar_days
 
 WINDOW_NAMES = ("Fall", "Winter", "Spring")
 DIBELS_PERIODS = ("BOY", "MOY", "EOY")

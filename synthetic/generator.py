@@ -25,7 +25,7 @@ from . import (
     seb,
     star,
 )
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 
 from .calendar import DIBELS_TESTING, MAP_TESTING, WINDOW_NAMES, DistrictConfig
 from .context import TRUTH_RESULT_SCHEMA, District, StudentText, YearPlan, build_teachers, with_truth_schema

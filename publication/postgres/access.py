@@ -15,7 +15,7 @@ import pyarrow as pa
 from psycopg import sql
 from pydantic import BaseModel, ValidationError, field_validator
 
-from ingestion.config_loader import ConfigError, ReaderAccessConfig, load_district_yml
+from definitions import ConfigError, ReaderAccessConfig, load_district_yml
 
 from .loader import ROWS_PER_BATCH, copy_into, create_table
 from .names import AccessConfigError, GROUP_ROLES, PostgresPublicationError, STUDENT_TABLE, Table

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ingestion.config_loader import ConfigError, load_definitions
+from definitions import ConfigError, load_definitions
 from tests.conftest import CONFIG_DIR, PROJECT_ROOT, TEST_SECRET, PipelineRun
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 from ingestion.dry_run import dry_run
 from ingestion.formats import RESULT_TABLES
 from ingestion.load import IngestRules, ingest_landing

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.config_loader import ConfigError, load_definitions, write_config_schema
+from definitions import ConfigError, load_definitions, write_config_schema
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 

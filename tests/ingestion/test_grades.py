@@ -8,7 +8,7 @@ import jinja2
 import pytest
 import yaml
 
-from ingestion.config_loader import CutScoreRow
+from definitions.measures import CutScoreRow
 from ingestion.grades import DBT_PROJECT_FILE, grade_codes, grade_level, grade_sql
 from publication.contract import DBT_PROJECT_DIR
 

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.formats.headers import DIBELS8_BENCHMARK_HEADER, DIBELS8_PM_HEADER

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.formats.base import alternatives

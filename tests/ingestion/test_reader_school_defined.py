@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.formats.school_defined import (

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 from ingestion.files import read_header
 from ingestion.formats import matching_formats
 from ingestion.load import IngestRules, ingest_landing

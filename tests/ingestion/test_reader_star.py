@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.config_loader import load_definitions
+from definitions import load_definitions
 from ingestion.formats import matching_formats
 from ingestion.formats.star import STAR_EARLY_LITERACY_HEADER, STAR_MATH_HEADER, STAR_READING_HEADER
 from ingestion.load import IngestRules, ingest_landing

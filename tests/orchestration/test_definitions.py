@@ -74,7 +74,7 @@ def test_every_source_asset_is_materialized_by_a_stage(graph):
 def test_the_definitions_loader_writes_exactly_the_config_tables_dbt_reads():
     import duckdb
 
-    from ingestion.config_loader import load_definitions, write_config_schema
+    from definitions import load_definitions, write_config_schema
 
     written = write_config_schema(duckdb.connect(), load_definitions(Path(__file__).parents[2] / "config"))
     assert sorted(written) == list(contract.sources("config"))
