@@ -133,5 +133,5 @@ def test_every_public_aggregate_by_student_group_uses_the_macro():
     for name in ("agg_school_proficiency", "agg_school_growth", "agg_mtss_tiers"):
         sql = next(marts.rglob(f"{name}.sql")).read_text()
         assert "suppress_small_cells(" in sql, name
-        assert "int_roster__student_groups_listed" in sql, name
+        assert "every_student_group(" in sql, name
         assert "smallest_first" not in sql, f"{name} restates the rule"

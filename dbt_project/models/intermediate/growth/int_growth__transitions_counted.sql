@@ -120,31 +120,26 @@ matrices as (
 
 ),
 
-group_values as (
+matrix_groups as (
 
-    select distinct student_group, group_family, group_kind
-    from student_groups
+    {{ every_student_group('matrices') }}
 
 ),
 
 spine as (
 
     select
-        matrices.*,
-        group_values.student_group,
-        group_values.group_family,
-        group_values.group_kind,
+        matrix_groups.*,
         from_levels.performance_level as from_level,
         from_levels.performance_level_rank as from_level_rank,
         to_levels.performance_level as to_level,
         to_levels.performance_level_rank as to_level_rank
 
-    from matrices
-    cross join group_values
+    from matrix_groups
     inner join levels as from_levels
-        on from_levels.measure_id = matrices.measure_id
+        on from_levels.measure_id = matrix_groups.measure_id
     inner join levels as to_levels
-        on to_levels.measure_id = matrices.measure_id
+        on to_levels.measure_id = matrix_groups.measure_id
 
 ),
 

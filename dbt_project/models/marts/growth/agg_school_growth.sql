@@ -58,8 +58,7 @@ grouped as (
 
 ),
 
--- every cell with students gets a row for every student group of the district, so that the
--- presence of a row never tells that a small group exists at a school
+-- every cell with students, with every student group of the district
 cells as (
 
     select distinct
@@ -76,20 +75,16 @@ cells as (
 
 ),
 
-group_values as (
+spine as (
 
-    select distinct student_group, group_family, group_kind
-    from student_groups
+    {{ every_student_group('cells') }}
 
 ),
 
 counted as (
 
     select
-        cells.*,
-        group_values.student_group,
-        group_values.group_family,
-        group_values.group_kind,
+        spine.*,
         coalesce(grouped.n_students, 0) as n_students,
         grouped.mean_gain,
         coalesce(grouped.n_with_growth_percentile, 0) as n_with_growth_percentile,
@@ -99,16 +94,15 @@ counted as (
         coalesce(grouped.n_with_stretch_target, 0) as n_with_stretch_target,
         coalesce(grouped.n_met_stretch_growth, 0) as n_met_stretch_growth
 
-    from cells
-    cross join group_values
+    from spine
     left join grouped
-        on grouped.school_id = cells.school_id
-        and grouped.school_year = cells.school_year
-        and grouped.measure_id = cells.measure_id
-        and grouped.grade_level = cells.grade_level
-        and grouped.from_window = cells.from_window
-        and grouped.to_window = cells.to_window
-        and grouped.student_group = group_values.student_group
+        on grouped.school_id = spine.school_id
+        and grouped.school_year = spine.school_year
+        and grouped.measure_id = spine.measure_id
+        and grouped.grade_level = spine.grade_level
+        and grouped.from_window = spine.from_window
+        and grouped.to_window = spine.to_window
+        and grouped.student_group = spine.student_group
 
 ),
 

@@ -140,25 +140,10 @@ tested_cells as (
 
 ),
 
--- every tested cell gets a row for every student group of the district, so that the
--- presence of a row never tells that a small group exists at a school
-group_values as (
-
-    select distinct student_group, group_family, group_kind
-    from student_groups
-
-),
-
+-- every tested cell with every student group of the district
 spine as (
 
-    select
-        tested_cells.*,
-        group_values.student_group,
-        group_values.group_family,
-        group_values.group_kind
-
-    from tested_cells
-    cross join group_values
+    {{ every_student_group('tested_cells') }}
 
 ),
 
