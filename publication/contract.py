@@ -89,6 +89,33 @@ def _sources(path: str, _mtime: int, source_name: str) -> tuple[str, ...]:
     return tuple(sorted(n["name"] for n in nodes if n["source_name"] == source_name))
 
 
+def dbt_tests(model: str, manifest: Path | None = None) -> frozenset[tuple[str, ...]]:
+    """The column tests dbt runs on `model`, so that no other check repeats them:
+    ("not_null", column), ("unique", column) and ("relationships", column, to_model, to_column)."""
+    path = Path(manifest) if manifest else ensure_dbt_manifest()
+    return _tests(str(path), path.stat().st_mtime_ns).get(model, frozenset())
+
+
+@lru_cache(maxsize=4)
+def _tests(path: str, _mtime: int) -> dict[str, frozenset[tuple[str, ...]]]:
+    found: dict[str, set[tuple[str, ...]]] = {}
+    for node in json.loads(Path(path).read_text())["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        model = (node.get("attached_node") or "").split(".")[-1]
+        kwargs = metadata.get("kwargs") or {}
+        if node["resource_type"] != "test" or not model or "column_name" not in kwargs:
+            continue
+        if (node.get("config") or {}).get("where"):
+            continue  # a test of some rows only does not carry the rule for the whole column
+        name = metadata.get("name")
+        if name in ("not_null", "unique"):
+            found.setdefault(model, set()).add((name, kwargs["column_name"]))
+        elif name == "relationships":
+            to_model = kwargs["to"].removeprefix("ref(").removesuffix(")").strip("'\"")
+            found.setdefault(model, set()).add(("relationships", kwargs["column_name"], to_model, kwargs["field"]))
+    return {model: frozenset(tests) for model, tests in found.items()}
+
+
 def published(manifest: Path | None = None) -> tuple[str, ...]:
     """The marts copied to district.duckdb and parquet/."""
     return tuple(marts(manifest))

@@ -11,16 +11,21 @@ schema, and returns one CheckResult per mart named `<mart>_expectations`. Every 
 protects published numbers, so every result is blocking. What each suite sees:
 
 - every mart: its row count (a one-row frame) against the count in the previous publication's
-  manifest, and its grain duplicates computed by SQL (one row per duplicated key, expected empty);
+  manifest;
 - a public mart: its column names in the build, none of them identifying;
 - the aggregates and dimensions (small: one row per school, measure, cell or funding line) are
-  pulled whole and validated value by value, referential integrity included;
-- the student-level marts (STUDENT_LEVEL_MARTS) are never pulled whole: their references to the
-  dimensions are checked by SQL (a frame of the keys missing from the dimension, one row per key
-  with its row count, expected empty; at most PROBLEM_ROWS_LIMIT rows pulled), and their column
-  values on a repeatable reservoir sample of at most SAMPLE_ROWS rows. A value
-  rule broken by a handful of rows of millions can be missed by the sample; the exact per-row
-  rules on those tables are dbt tests and quality/checks.py.
+  pulled whole and validated value by value;
+- the student-level marts (STUDENT_LEVEL_MARTS) are never pulled whole: a reference to a
+  dimension that no dbt test checks is checked by SQL (a frame of the keys missing from the
+  dimension, one row per key with its row count, expected empty; at most PROBLEM_ROWS_LIMIT rows
+  pulled), and their column values on a repeatable reservoir sample of at most SAMPLE_ROWS rows.
+
+No suite repeats a dbt test: grains (the contract requires a uniqueness test on each), not-null
+columns and references that the mart's YAML tests are dbt's, which checks every row and blocks the
+build before the suites run (publication.contract.dbt_tests lists them; each Expect names the dbt
+test that would carry it). The suites keep what dbt does not state: suppression, shares and
+their bands, ranges across columns, row counts against the last publication, identifying columns
+and funding to the cent.
 
 Great Expectations is imported inside run_expectations (its import takes several seconds), with
 an ephemeral context and anonymous usage statistics switched off.
@@ -31,7 +36,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +238,9 @@ class Expect:
     description: str
     kind: str
     kwargs: dict = field(default_factory=dict)
+    # the dbt test that states the same rule (publication.contract.dbt_tests); when the mart's
+    # YAML has it, dbt checks it and the suite leaves it out
+    dbt_test: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -245,7 +253,9 @@ class Batch:
 
 
 def not_null(column: str) -> Expect:
-    return Expect(f"{column} is never null", "ExpectColumnValuesToNotBeNull", {"column": column})
+    return Expect(
+        f"{column} is never null", "ExpectColumnValuesToNotBeNull", {"column": column}, ("not_null", column)
+    )
 
 
 def between(column: str, low=None, high=None, when: str | None = None, strict: bool = False) -> Expect:
@@ -323,12 +333,17 @@ class Build:
 
 
 def _values_batch(build: Build, mart: str, expectations: list[Expect]) -> Batch:
+    carried = contract.dbt_tests(mart)
+    expectations = [e for e in expectations if e.dbt_test is None or e.dbt_test not in carried]
     if mart in STUDENT_LEVEL_MARTS:
         return Batch(f"a sample of at most {SAMPLE_ROWS:,} rows", build.sample(mart), expectations)
     return Batch("all rows", build.frame(f"select * from marts.{mart}"), expectations)
 
 
-def _orphans(build: Build, mart: str, column: str, dimension: str, key: str) -> Batch:
+def _orphans(build: Build, mart: str, column: str, dimension: str, key: str) -> Batch | None:
+    """Values of `column` not in `dimension`; None when the mart's dbt relationships test checks it."""
+    if ("relationships", column, dimension, key) in contract.dbt_tests(mart):
+        return None
     sql = (
         f"select f.{column}, count(*) as rows from marts.{mart} f "
         f"where f.{column} is not null and not exists "
@@ -344,9 +359,11 @@ def _orphans(build: Build, mart: str, column: str, dimension: str, key: str) -> 
 def _in_dimensions(build: Build, school: bool = True, measure: bool = False) -> list[Expect]:
     checks = []
     if school:
-        checks.append(in_set("school_id", build.school_ids, "is in dim_schools"))
+        check = in_set("school_id", build.school_ids, "is in dim_schools")
+        checks.append(replace(check, dbt_test=("relationships", "school_id", "dim_schools", "school_id")))
     if measure:
-        checks.append(in_set("measure_id", build.measure_ids, "is in dim_measures"))
+        check = in_set("measure_id", build.measure_ids, "is in dim_measures")
+        checks.append(replace(check, dbt_test=("relationships", "measure_id", "dim_measures", "measure_id")))
     return checks
 
 
@@ -746,7 +763,7 @@ MART_SUITES = {
 
 
 def _common_batches(build: Build, mart: str) -> list[Batch]:
-    """Row count against the previous publication, grain duplicates and, when public, column names."""
+    """Row count against the previous publication and, when public, column names."""
     rows = build.frame(f"select count(*) as row_count from marts.{mart}")
     previous = build.previous_counts.get(mart)
     counted = []
@@ -766,16 +783,8 @@ def _common_batches(build: Build, mart: str) -> list[Batch]:
             )
         )
     batches = [Batch("row count", rows, counted)]
+    # The grain is not checked here: the contract requires a dbt uniqueness test on it.
     declared = contract.marts().get(mart)
-    keys = declared.grain if declared else None
-    if keys:
-        key_list = ", ".join(keys)
-        duplicates = build.problems(
-            f"select {key_list}, count(*) as rows from marts.{mart} group by all having count(*) > 1"
-        )
-        batches.append(
-            Batch("grain keys with more than one row (SQL)", duplicates, [no_rows(f"one row per ({key_list})")])
-        )
     if declared and declared.is_public:
         columns = build.frame(
             "select column_name from information_schema.columns "
@@ -924,7 +933,7 @@ def run_expectations(
                 CheckResult(f"{mart}_expectations", mart, False, True, f"{mart}: missing from the build's marts", 1)
             )
             continue
-        batches = _common_batches(build, mart) + MART_SUITES[mart](build)
+        batches = _common_batches(build, mart) + [b for b in MART_SUITES[mart](build) if b is not None]
         failures = [f for b in batches for f in validator.failures(f"{mart}.{b.name}", b)]
         rows = int(batches[0].frame["row_count"].iloc[0])
         results.append(_suite_result(mart, failures, sum(len(b.expectations) for b in batches), rows))

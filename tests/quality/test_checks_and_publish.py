@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from quality.checks import grain_is_unique, run_gate_checks, schema_conforms
+from quality.checks import run_gate_checks, schema_conforms
 from quality.schemas import agg_school_proficiency_schema
 from publication.publish import PublicationError, kept_publications, publish, read_manifest, rollback
 
@@ -17,7 +17,6 @@ EMPTY_SUPPORT_MARTS = (Path(__file__).resolve().parents[1] / "fixtures" / "empty
 def make_build(
     path: Path,
     *,
-    duplicate_result: bool = False,
     unsuppressed_small_cell: bool = False,
 ) -> Path:
     con = duckdb.connect(str(path))
@@ -38,8 +37,6 @@ def make_build(
         "date '2025-07-01' as start_date, date '2025-11-30' as end_date"
     )
     rows = "('s1', 'map_math', date '2025-09-10', 'sch1', 201.0), ('s2', 'map_math', date '2025-09-10', 'sch1', 188.0)"
-    if duplicate_result:
-        rows += ", ('s1', 'map_math', date '2025-09-10', 'sch1', 205.0)"
     con.execute(
         f"create table marts.fct_assessment_results as select * from (values {rows}) "
         "t(student_key, measure_id, assessment_date, school_id, scale_score)"
@@ -90,14 +87,6 @@ def test_clean_marts_pass_every_check(tmp_path: Path):
     con = duckdb.connect(str(make_build(tmp_path / "build.duckdb")), read_only=True)
     failed = [r.message for r in run_gate_checks(con, minimum_n=10) if not r.passed]
     assert failed == []
-
-
-def test_duplicate_result_breaks_the_grain(tmp_path: Path):
-    con = duckdb.connect(str(make_build(tmp_path / "build.duckdb", duplicate_result=True)), read_only=True)
-    result = grain_is_unique(con, "fct_assessment_results")
-    assert not result.passed and result.blocking
-    assert result.failing_rows == 1
-    assert result.sample[0]["student_key"] == "s1" and result.sample[0]["n"] == 2
 
 
 def test_small_cell_shown_with_two_students_fails_suppression(tmp_path: Path):

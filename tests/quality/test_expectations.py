@@ -128,18 +128,15 @@ def test_a_clean_warehouse_meets_every_suite(con):
     assert all(r.blocking for r in results)
 
 
-def test_a_duplicated_grain_row_fails_its_mart(con):
+def test_a_rule_a_dbt_test_states_is_left_to_dbt(con):
+    # the grain and the student reference of fct_assessment_results are dbt tests
+    # (tests/models/test_dbt_carries_the_rules.py shows them failing); the suite does not repeat them
     con.execute(
-        "insert into marts.agg_school_proficiency select * from marts.agg_school_proficiency where school_id = 'sch1'"
+        "insert into marts.fct_assessment_results select * from marts.fct_assessment_results where student_key = 's1'"
     )
+    con.execute("update marts.fct_assessment_results set student_key = 's9' where student_key = 's2'")
 
-    result = check_of(con, "agg_school_proficiency")
-
-    assert not result.passed
-    assert failures(result) == {
-        "one row per (school_id, school_year, window_name, grade_level, measure_id, student_group)": 1
-    }
-    assert "[grain keys with more than one row (SQL)]: 1 unexpected" in result.message
+    assert check_of(con, "fct_assessment_results").passed
 
 
 def test_an_orphan_school_id_fails_referential_integrity(con):
@@ -151,10 +148,11 @@ def test_an_orphan_school_id_fails_referential_integrity(con):
     assert result.sample[0]["examples"] == ["sch9"]
 
 
-def test_an_orphan_student_in_a_student_level_fact_is_found_by_sql(con):
-    con.execute("update marts.fct_assessment_results set student_key = 's9' where student_key = 's2'")
+def test_an_orphan_student_no_dbt_test_checks_is_found_by_sql(con):
+    # fct_class_enrollments has no dbt relationships test on student_key, so the suite checks it
+    con.execute("update marts.fct_class_enrollments set student_key = 's9' where student_key = 's1'")
 
-    result = check_of(con, "fct_assessment_results")
+    result = check_of(con, "fct_class_enrollments")
 
     assert failures(result) == {"every student_key is in dim_students": 1}
     assert "[student_key values not in dim_students (SQL)]" in result.message
