@@ -104,7 +104,7 @@ def schema_conforms(con, table: str, schema, schema_name: str = "marts") -> Chec
 def run_raw_checks(con: duckdb.DuckDBPyConnection, roster=None) -> list[CheckResult]:
     """Checks on the raw tables after ingestion: row accounting, one manifest line per file, pandera
     schemas, and the roster against the last publication's (`roster`: quality.roster_checks.RosterRules)."""
-    from .expectations import raw_schema_checks
+    from .raw_checks import raw_schema_checks
     from .roster_checks import RosterRules, roster_checks
 
     return [

@@ -1,5 +1,5 @@
 """pandera schemas: the published aggregate small enough to validate as a DataFrame, and every
-raw table of the build database (validated in chunks by quality.expectations.raw_schema_checks).
+raw table of the build database (validated in chunks by quality.raw_checks.raw_schema_checks).
 
 The fact table is checked with SQL in the database (quality/checks.py); an aggregate such as
 agg_school_proficiency fits in memory, and a declared schema states every rule a reader of
@@ -68,7 +68,7 @@ def agg_school_proficiency_schema(minimum_n: int) -> pa.DataFrameSchema:
 # Raw tables --------------------------------------------------------------------------------------
 #
 # The raw schemas validate frames read from DuckDB through Arrow with pandas ArrowDtype columns
-# (quality.expectations.read_raw_chunks), so a column's dtype is exactly its DuckDB type: a
+# (quality.raw_checks.read_raw_chunks), so a column's dtype is exactly its DuckDB type: a
 # source_row stored as text, or a score stored as an integer, fails the dtype rule.
 
 ARROW_TYPES = {

@@ -7,7 +7,7 @@ import pytest
 
 from ingestion.formats import RESULT_TABLES, ROSTER_TABLES
 from ingestion.load import ensure_raw_schema
-from quality.expectations import raw_schema_checks, validate_raw_table
+from quality.raw_checks import raw_schema_checks, validate_raw_table
 from quality.schemas import raw_results_schema
 
 SHA_A = "a" * 64
