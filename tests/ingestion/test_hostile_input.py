@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from ingestion.files import READ_BLOCK_BYTES, ArchiveLimits, scan_landing
-from ingestion.load import IngestRules, ingest_landing, number_sql
+from ingestion.load import IngestRules, ingest_landing
+from ingestion.value_sql import number_sql
 
 MAP_HEADER = (
     "TermName,DistrictName,School_StateID,SchoolName,StudentID,Student_StateID,Subject,TestType,TestID,"
